@@ -1,0 +1,25 @@
+"""vilab: a workbench for learning and teaching variational inference with Pyro.
+
+The public API is small on purpose; importing vilab never imports ipywidgets (the
+interactive panel lives in :mod:`vilab.ui` and is imported only when asked for).
+"""
+
+from .callbacks import Callback, ProgressBar
+from .config import smoke_mode
+from .engine import Trainer
+from .errors import CheckpointError, ModelGuideMismatch, TrainingDiverged, VilabError
+from .history import History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Callback",
+    "CheckpointError",
+    "History",
+    "ModelGuideMismatch",
+    "ProgressBar",
+    "Trainer",
+    "TrainingDiverged",
+    "VilabError",
+    "smoke_mode",
+]

@@ -1,0 +1,286 @@
+"""The headless training engine: Pyro's ``svi.step`` in a loop, with the bookkeeping a
+classroom needs (history, observers, seeds, NaN stop, pause, checkpoints).
+
+The UI panel, the CLI and the notebooks all drive a :class:`Trainer`; it never imports
+widgets or draws anything.
+
+Example::
+
+    trainer = Trainer(model, guide, args=(data,), lr=0.01, seed=0)
+    trainer.run(2000)                 # with a progress bar
+    trainer.history.elbo_per_point    # one value per step
+    trainer.params()                  # {"loc": tensor(...), ...}
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+
+import pyro
+import pyro.poutine as poutine
+import torch
+from pyro.infer.util import torch_item, zero_grads
+
+from . import checks
+from .callbacks import Callback, FunctionCallback, ProgressBar
+from .checkpoint import load_checkpoint, save_checkpoint
+from .errors import TrainingDiverged
+from .history import History
+from .options import check_lr, make_elbo, make_optim, set_optim_lr
+from .scope import PrivateScope
+
+
+class Trainer:
+    """Stochastic variational inference on one model/guide pair, in a private parameter store.
+
+    Arguments:
+        model, guide: Pyro callables taking ``*args, **kwargs``.
+        args, kwargs: the data passed to model and guide at every step.
+        batch_fn: optional ``batch_fn(step) -> args`` for minibatch SVI; replaces ``args``.
+        lr, optim: learning rate and optimiser ("adam", "clipped_adam", "sgd" or a pyro.optim).
+        optim_args: further optimiser options, e.g. {"lrd": 0.999} (learning-rate decay per
+            step) for "clipped_adam", or {"betas": (0.9, 0.99)}.
+        elbo: "trace" (Trace_ELBO) or "meanfield" (TraceMeanField_ELBO), or an ELBO object.
+        jit: compile the ELBO with PyTorch's JIT (faster for small models; the model must
+            have a fixed structure).
+        num_particles: samples per ELBO estimate.
+        seed: the same seed, model and data give the same loss trace, whatever else runs.
+        num_data: data points used to report the ELBO per point (default: inferred from the
+            observed sites).
+        check: run :mod:`vilab.checks` on the model/guide pair before training.
+    """
+
+    def __init__(
+        self,
+        model: Callable,
+        guide: Callable,
+        args: tuple = (),
+        kwargs: dict | None = None,
+        *,
+        batch_fn: Callable[[int], tuple] | None = None,
+        lr: float = 0.01,
+        optim="adam",
+        optim_args: dict | None = None,
+        elbo="trace",
+        jit: bool = False,
+        num_particles: int = 1,
+        vectorize_particles: bool = False,
+        seed: int = 0,
+        num_data: int | None = None,
+        check: bool = True,
+    ):
+        for role, fn in (("model", model), ("guide", guide)):
+            if not callable(fn):
+                raise TypeError(
+                    f"The {role} must be a function (or nn.Module) that calls pyro.sample, "
+                    f"got {type(fn).__name__}: {fn!r}. Pass the function itself, e.g. "
+                    f"Trainer(model, guide, ...), not the result of calling it."
+                )
+        if not isinstance(args, tuple):
+            raise TypeError(
+                f"args must be a tuple of the model's positional arguments, got "
+                f"{type(args).__name__}. For a single argument write args=(data,)."
+            )
+        self.model, self.guide = model, guide
+        self.args, self.kwargs = args, dict(kwargs or {})
+        self.batch_fn = batch_fn
+        self._lr = check_lr(lr)
+        self.optim_choice, self.elbo_choice, self.jit = optim, elbo, jit
+        self.optim_args = dict(optim_args or {})
+        self.num_particles, self.vectorize_particles = num_particles, vectorize_particles
+        self.seed, self.check = seed, check
+        self.callbacks: list[Callback] = []
+        self.scope = PrivateScope(seed)
+        self._stop_requested = False
+        self._num_data_arg = num_data
+        checks.check_data(self.args, self.kwargs)
+        self.reset()
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Fresh parameters, optimiser and history, from the same seed: a clean restart."""
+        self.scope.clear()
+        self.loss = make_elbo(
+            self.elbo_choice, self.num_particles, self.jit, self.vectorize_particles
+        )
+        self.optim = make_optim(self.optim_choice, lambda: self._lr, self.optim_args)
+        self.num_steps_done = 0
+        self._elapsed = 0.0
+        num_data = self._initialise()
+        self.history = History(num_data=num_data)
+
+    def _initialise(self) -> int:
+        """Run guide and model once: creates the parameters, checks the pair, counts data."""
+        args, kwargs = self._step_args(0)
+        with self.scope:
+            guide_trace = checks.trace_guide(self.guide, args, kwargs)
+            model_trace = poutine.trace(poutine.replay(self.model, trace=guide_trace)).get_trace(
+                *args, **kwargs
+            )
+        if self.check:
+            checks.check_traces(model_trace, guide_trace)
+        if self.vectorize_particles and hasattr(self.loss, "max_plate_nesting"):
+            # the particle dimension sits left of the model's plates, as Pyro's own guess does
+            self.loss.max_plate_nesting = checks.plate_nesting(model_trace, guide_trace) + 1
+        return self._num_data_arg or checks.count_observed(model_trace)
+
+    def _step_args(self, step: int) -> tuple[tuple, dict]:
+        if self.batch_fn is None:
+            return self.args, self.kwargs
+        return tuple(self.batch_fn(step)), self.kwargs
+
+    # -- options that may change between steps --------------------------------------------
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        """A new learning rate takes effect on the next step."""
+        self._lr = check_lr(value)
+        set_optim_lr(self.optim, self._lr)
+
+    # -- observers ------------------------------------------------------------------------
+
+    def add_callback(self, callback, every: int = 1) -> Callback:
+        """Subscribe ``callback(trainer)`` (or a :class:`Callback`) to every ``every`` steps."""
+        if not isinstance(callback, Callback):
+            if not callable(callback):
+                raise TypeError(f"A callback must be callable, got {callback!r}.")
+            if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+                raise ValueError(f"every must be a whole number >= 1, got {every!r}.")
+            callback = FunctionCallback(callback, every)
+        self.callbacks.append(callback)
+        return callback
+
+    def remove_callback(self, callback: Callback) -> None:
+        self.callbacks.remove(callback)
+
+    def request_stop(self) -> None:
+        """Ask a running ``run``/``step`` to stop after the current step (Pause)."""
+        self._stop_requested = True
+
+    # -- training -------------------------------------------------------------------------
+
+    def run(self, num_steps: int, progress: bool = True) -> History:
+        """Train for ``num_steps`` steps (fewer if stopped), showing a progress bar."""
+        _check_num_steps(num_steps)
+        callbacks = self.callbacks + ([ProgressBar()] if progress else [])
+        for callback in callbacks:
+            callback.on_run_start(self, num_steps)
+        error = None
+        try:
+            self._steps(num_steps, callbacks)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            for callback in callbacks:
+                callback.on_run_end(self, error)
+        return self.history
+
+    def step(self, num_steps: int = 1) -> float:
+        """Take ``num_steps`` steps quietly (observers are still notified); returns the last loss."""
+        _check_num_steps(num_steps)
+        self._steps(num_steps, self.callbacks)
+        return self.history.loss[-1] if self.history.loss else math.nan
+
+    def _steps(self, num_steps: int, callbacks: list[Callback]) -> None:
+        self._stop_requested = False
+        history, clock = self.history, time.perf_counter
+        notified_at = {id(cb): -1 for cb in callbacks}
+        with self.scope:
+            start, elapsed = clock(), self._elapsed
+            try:
+                for _ in range(num_steps):
+                    if self._stop_requested:
+                        break
+                    args, kwargs = self._step_args(self.num_steps_done)
+                    loss = self._one_step(args, kwargs)
+                    self.num_steps_done += 1
+                    history.append(self.num_steps_done, loss, elapsed + clock() - start)
+                    for callback in callbacks:
+                        if self.num_steps_done % callback.every == 0:
+                            callback.on_steps(self)
+                            notified_at[id(callback)] = self.num_steps_done
+            finally:
+                self._elapsed = elapsed + clock() - start
+                for callback in callbacks:
+                    if notified_at[id(callback)] != self.num_steps_done:
+                        callback.on_steps(self)
+
+    def _one_step(self, args, kwargs) -> float:
+        """Pyro's ``SVI.step``, with a finiteness check before the optimiser moves anything."""
+        with poutine.trace(param_only=True) as param_capture:
+            loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
+        loss = torch_item(loss)
+        if not (math.isfinite(loss) and _grads_finite(params)):
+            zero_grads(params)
+            raise self._diverged(loss)
+        self.optim(params)
+        zero_grads(params)
+        return loss
+
+    def _diverged(self, loss: float) -> TrainingDiverged:
+        step = self.num_steps_done + 1
+        what = f"the loss became {loss}" if not math.isfinite(loss) else "a gradient became NaN/inf"
+        return TrainingDiverged(
+            f"Training stopped at step {step}: {what}. The parameters after step {step - 1} "
+            f"(the last finite ones) are kept.\nLikely causes:\n"
+            f"  - the learning rate is too large (lr={self._lr:g}): try lr={self._lr / 10:g};\n"
+            f"  - a scale parameter can become negative or zero: declare it with "
+            f"constraint=constraints.positive;\n"
+            f"  - the data contain NaN/inf or extreme values: check and standardise them.",
+            step=step,
+        )
+
+    def evaluate_loss(self) -> float:
+        """A fresh loss estimate without training (does not advance the training's random stream)."""
+        args, kwargs = self._step_args(self.num_steps_done)
+        with self.scope.inspecting(), torch.no_grad():
+            return torch_item(self.loss.loss(self.model, self.guide, *args, **kwargs))
+
+    # -- parameters -----------------------------------------------------------------------
+
+    @contextmanager
+    def activated(self):
+        """Make this trainer's parameters the global ones (for Predictive, plots...)."""
+        with self.scope.inspecting():
+            yield self
+
+    def params(self) -> dict[str, torch.Tensor]:
+        """Current parameter values (constrained, detached copies), by name."""
+        with self.scope:
+            store = pyro.get_param_store()
+            return {name: store[name].detach().clone() for name in store.keys()}
+
+    def param(self, name: str) -> torch.Tensor:
+        params = self.params()
+        if name not in params:
+            raise KeyError(f"No parameter {name!r}; this trainer has {sorted(params)}.")
+        return params[name]
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        """Save parameters, optimiser state, random state and history to ``path``."""
+        save_checkpoint(self, path)
+
+    def load(self, path) -> None:
+        """Restore a checkpoint saved by :meth:`save`; training continues where it stopped."""
+        load_checkpoint(self, path)
+
+
+def _grads_finite(params) -> bool:
+    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
+
+
+def _check_num_steps(num_steps) -> None:
+    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+        raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.")

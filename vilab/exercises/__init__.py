@@ -1,0 +1,23 @@
+"""The course exercises, one module each, looked up by name for ``vilab run <exercise>``.
+
+Every module provides ``NAME``, ``TITLE``, ``model``, guide(s), a reference answer, plot
+functions and ``train(num_steps=None, seed=0, smoke=None, progress=True) -> ExerciseReport``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+# name -> module path; modules are imported only when used (some pull in datasets).
+EXERCISES = {
+    "temperature": "vilab.exercises.temperature",
+}
+
+
+def get_exercise(name: str):
+    """The module of exercise ``name``, with a clear error listing the choices."""
+    if name not in EXERCISES:
+        raise ValueError(
+            f"Unknown exercise {name!r}. Available: {', '.join(sorted(EXERCISES))}."
+        )
+    return importlib.import_module(EXERCISES[name])
