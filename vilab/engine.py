@@ -266,6 +266,20 @@ class Trainer:
             raise KeyError(f"No parameter {name!r}; this trainer has {sorted(params)}.")
         return params[name]
 
+    def sample_posterior(self, num_samples: int = 1000, return_sites=None, args=None,
+                         kwargs=None) -> dict[str, torch.Tensor]:
+        """Samples of the latent sites (and, with ``return_sites``, of any model site such as
+        the predicted observations) from the guide's current posterior, via Pyro's Predictive.
+        ``args``/``kwargs`` replace the training data, e.g. new inputs for predictions."""
+        from pyro.infer import Predictive
+
+        args = self._step_args(self.num_steps_done)[0] if args is None else tuple(args)
+        kwargs = self.kwargs if kwargs is None else kwargs
+        with self.activated(), torch.no_grad():
+            predictive = Predictive(self.model, guide=self.guide, num_samples=num_samples,
+                                    return_sites=return_sites)
+            return {k: v.detach() for k, v in predictive(*args, **kwargs).items()}
+
     # -- checkpoints ----------------------------------------------------------------------
 
     def save(self, path) -> None:

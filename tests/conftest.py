@@ -1,0 +1,49 @@
+"""Test-wide set-up: smoke mode, one thread, a clean Pyro state and a fixed seed per test.
+
+Notebooks run under nbval in a kernel that inherits this process's environment, so
+setting VILAB_SMOKE here puts them in smoke mode too (export VILAB_SMOKE=0 to run the
+full class-sized notebooks).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("VILAB_SMOKE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+
+import pyro  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(int(os.environ.get("VILAB_TEST_THREADS", "1")))
+
+
+@pytest.fixture(autouse=True)
+def clean_pyro_state():
+    """Every test starts from an empty global param store and seed 0, and closes its figures."""
+    pyro.clear_param_store()
+    pyro.set_rng_seed(0)
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.fixture
+def shared_data(monkeypatch):
+    """Point the dataset cache at ../shared/data when it exists, else skip with the reason."""
+    from vilab.datasets import data_dir
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.environ.get("VILAB_DATA_DIR"), os.path.join(here, "..", "..", "shared", "data")]
+    for candidate in candidates:
+        if candidate and os.path.isfile(os.path.join(candidate, "rugged_data.csv")):
+            monkeypatch.setenv("VILAB_DATA_DIR", os.path.abspath(candidate))
+            return data_dir()
+    pytest.skip("real data not available: set VILAB_DATA_DIR to a folder holding "
+                "rugged_data.csv and MNIST/raw (see data/README.md)")
