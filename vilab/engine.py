@@ -98,6 +98,8 @@ class Trainer:
         self._num_data_arg = num_data
         checks.check_data(self.args, self.kwargs)
         self.reset()
+        if check:  # warns once if the first steps' loss climbs; explains a negative scale
+            checks.watch(self)
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -114,15 +116,20 @@ class Trainer:
         self.history = History(num_data=num_data)
 
     def _initialise(self) -> int:
-        """Run guide and model once: creates the parameters, checks the pair, counts data."""
+        """Run guide and model once: creates the parameters, checks the pair (on the first
+        call: a reset replays the same traces), counts data."""
         args, kwargs = self._step_args(0)
+        first_check = self.check and not getattr(self, "_checked", False)
+        if first_check:  # NaN (error) and dtype (warning) of the data, before tracing
+            checks.report(checks.data_diagnostics(args, kwargs))
         with self.scope:
-            guide_trace = checks.trace_guide(self.guide, args, kwargs)
-            model_trace = poutine.trace(poutine.replay(self.model, trace=guide_trace)).get_trace(
-                *args, **kwargs
+            guide_trace, model_trace = checks.trace_pair(
+                self.model, self.guide, args, kwargs, explain=self.check
             )
-        if self.check:
-            checks.check_traces(model_trace, guide_trace)
+        if first_check:
+            minibatch_num_data = self._num_data_arg if self.batch_fn is not None else None
+            checks.check_traces(model_trace, guide_trace, num_data=minibatch_num_data)
+            self._checked = True
         if self.vectorize_particles and hasattr(self.loss, "max_plate_nesting"):
             # the particle dimension sits left of the model's plates, as Pyro's own guess does
             self.loss.max_plate_nesting = checks.plate_nesting(model_trace, guide_trace) + 1
@@ -216,8 +223,15 @@ class Trainer:
 
     def _one_step(self, args, kwargs) -> float:
         """Pyro's ``SVI.step``, with a finiteness check before the optimiser moves anything."""
-        with poutine.trace(param_only=True) as param_capture:
-            loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        try:
+            with poutine.trace(param_only=True) as param_capture:
+                loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        except ValueError as exc:
+            # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
+            # before the loss is even computed: the same failure, reported the same way.
+            if "found invalid values" not in str(exc):
+                raise
+            raise self._diverged(math.nan, detail=str(exc).split("\nTrace Shapes")[0]) from exc
         params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
         loss = torch_item(loss)
         if not (math.isfinite(loss) and _grads_finite(params)):
@@ -227,9 +241,14 @@ class Trainer:
         zero_grads(params)
         return loss
 
-    def _diverged(self, loss: float) -> TrainingDiverged:
+    def _diverged(self, loss: float, detail: str = "") -> TrainingDiverged:
         step = self.num_steps_done + 1
-        what = f"the loss became {loss}" if not math.isfinite(loss) else "a gradient became NaN/inf"
+        if detail:
+            what = f"a distribution got invalid parameters ({detail.strip()})"
+        elif not math.isfinite(loss):
+            what = f"the loss became {loss}"
+        else:
+            what = "a gradient became NaN/inf"
         return TrainingDiverged(
             f"Training stopped at step {step}: {what}. The parameters after step {step - 1} "
             f"(the last finite ones) are kept.\nLikely causes:\n"

@@ -90,6 +90,12 @@ def plot_posterior(vi_loc: float, vi_scale: float, ax=None):
     )
 
 
+def live_plot(trainer: Trainer, ax) -> None:
+    """The "posterior now" view for the training panel: q(temp) moving onto the exact density."""
+    ax.clear()
+    plot_posterior(*vi_posterior(trainer), ax=ax)
+
+
 def train(num_steps: int | None = None, seed: int = 0, smoke: bool | None = None,
           progress: bool = True) -> ExerciseReport:
     """Train the exercise end to end (what ``vilab run temperature`` does)."""
