@@ -40,10 +40,13 @@ def shared_data(monkeypatch):
     from vilab.datasets import data_dir
 
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("VILAB_DATA_DIR"), os.path.join(here, "..", "..", "shared", "data")]
+    beside_repo = os.path.join(here, "..", "..", "shared", "data")
+    candidates = [os.environ.get("VILAB_DATA_DIR"), beside_repo]
     for candidate in candidates:
         if candidate and os.path.isfile(os.path.join(candidate, "rugged_data.csv")):
             monkeypatch.setenv("VILAB_DATA_DIR", os.path.abspath(candidate))
             return data_dir()
-    pytest.skip("real data not available: set VILAB_DATA_DIR to a folder holding "
-                "rugged_data.csv and MNIST/raw (see data/README.md)")
+    pytest.skip(
+        "real data not available: set VILAB_DATA_DIR to a folder holding "
+        "rugged_data.csv and MNIST/raw (see data/README.md)"
+    )

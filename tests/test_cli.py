@@ -12,8 +12,22 @@ def test_run_without_exercise_lists_them(capsys):
 
 def test_run_trains_and_writes_plot_and_summary(tmp_path, capsys):
     out = tmp_path / "temp"
-    assert main(["run", "temperature", "--steps", "40", "--seed", "3", "--out", str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "temperature",
+                "--steps",
+                "40",
+                "--seed",
+                "3",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((out / "summary.json").read_text())
     assert summary["exercise"] == "temperature" and summary["seed"] == 3
     assert summary["runs"]["VI"]["steps"] == 40
@@ -26,8 +40,9 @@ def test_run_trains_and_writes_plot_and_summary(tmp_path, capsys):
 
 def test_same_seed_same_summary(tmp_path):
     for name in ("a", "b"):
-        main(["run", "temperature", "--steps", "25", "--out", str(tmp_path / name),
-              "--no-progress"])
+        main(
+            ["run", "temperature", "--steps", "25", "--out", str(tmp_path / name), "--no-progress"]
+        )
     a, b = (json.loads((tmp_path / n / "summary.json").read_text()) for n in "ab")
     assert a["runs"]["VI"]["final_elbo"] == b["runs"]["VI"]["final_elbo"]
 

@@ -82,7 +82,11 @@ def test_observers_hear_every_k_steps_and_the_end_of_each_block():
     trainer.add_callback(lambda t: seen.append(t.num_steps_done), every=5)
     trainer.run(10, progress=False)
     assert recorder.events == [
-        ("start", 10), ("steps", 4), ("steps", 8), ("steps", 10), ("end", None)
+        ("start", 10),
+        ("steps", 4),
+        ("steps", 8),
+        ("steps", 10),
+        ("end", None),
     ]
     assert seen == [5, 10]
     trainer.step(3)  # a quiet block: no start/end, but the final state is still reported
@@ -255,8 +259,11 @@ def test_invalid_distribution_parameters_are_reported_as_divergence():
         ({"lr": -0.1}, ValueError, "learning rate must be a positive number"),
         ({"lr": float("nan")}, ValueError, "learning rate"),
         ({"args": DATA}, TypeError, r"args=\(data,\)"),
-        ({"args": (torch.tensor([1.0, float("nan")]),)}, ValueError,
-         r"args\[0\] contain 1 NaN/inf value.*index \(1,\)"),
+        (
+            {"args": (torch.tensor([1.0, float("nan")]),)},
+            ValueError,
+            r"args\[0\] contain 1 NaN/inf value.*index \(1,\)",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(kwargs, error, match):

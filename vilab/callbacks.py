@@ -38,16 +38,17 @@ class ProgressBar(Callback):
     """A tqdm bar showing the ELBO per data point; the notebook widget variant is picked
     automatically by ``tqdm.auto`` (imported only when a bar is shown)."""
 
-    def __init__(self, every: int = 10, leave: bool = True):
+    def __init__(self, every: int = 10, leave: bool = True, file=None):
         self.every = every
         self.leave = leave
+        self.file = file  # None: tqdm's default (stderr, or a widget in a notebook)
         self._bar = None
         self._counted = 0
 
     def on_run_start(self, trainer, num_steps: int) -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=num_steps, desc="SVI", unit="step", leave=self.leave)
+        self._bar = tqdm(total=num_steps, desc="SVI", unit="step", leave=self.leave, file=self.file)
         self._counted = trainer.num_steps_done
 
     def on_steps(self, trainer) -> None:

@@ -35,7 +35,11 @@ def _decode_rng(state: dict) -> dict:
     name, keys, pos, has_gauss, cached = state["numpy"]
     numpy_state = (name, keys.numpy().astype(np.uint32), pos, has_gauss, cached)
     version, internal, gauss = state["random"]
-    return {"torch": state["torch"], "numpy": numpy_state, "random": (version, tuple(internal), gauss)}
+    return {
+        "torch": state["torch"],
+        "numpy": numpy_state,
+        "random": (version, tuple(internal), gauss),
+    }
 
 
 def save_checkpoint(trainer, path) -> None:

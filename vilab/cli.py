@@ -47,8 +47,9 @@ def _run(args) -> int:
     smoke = True if args.smoke else None
     print(f"Training {args.exercise}: {exercise.TITLE}")
     start = time.perf_counter()
-    report = exercise.train(num_steps=args.steps, seed=args.seed, smoke=smoke,
-                            progress=not args.no_progress)
+    report = exercise.train(
+        num_steps=args.steps, seed=args.seed, smoke=smoke, progress=not args.no_progress
+    )
     wall_time = time.perf_counter() - start
 
     histories = {label: trainer.history for label, trainer in report.trainers.items()}
@@ -88,12 +89,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = subparsers.add_parser("run", help="train an exercise headless and write its figures")
     run.add_argument("exercise", nargs="?", help="exercise name (omit to list them)")
-    run.add_argument("--steps", type=int, default=None, help="training steps (default: the "
-                     "exercise's full-mode count, or its smoke count with --smoke)")
+    run.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="training steps (default: the "
+        "exercise's full-mode count, or its smoke count with --smoke)",
+    )
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     run.add_argument("--out", default=None, help="output folder (default runs/<exercise>)")
-    run.add_argument("--smoke", action="store_true",
-                     help=f"few steps and small data, as in CI (same as {SMOKE_ENV_VAR}=1)")
+    run.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"few steps and small data, as in CI (same as {SMOKE_ENV_VAR}=1)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 

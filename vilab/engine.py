@@ -174,10 +174,13 @@ class Trainer:
 
     # -- training -------------------------------------------------------------------------
 
-    def run(self, num_steps: int, progress: bool = True) -> History:
-        """Train for ``num_steps`` steps (fewer if stopped), showing a progress bar."""
+    def run(self, num_steps: int, progress: bool | Callback = True) -> History:
+        """Train for ``num_steps`` steps (fewer if stopped), showing a progress bar
+        (``progress=False`` for none, or a :class:`ProgressBar` configured your way)."""
         _check_num_steps(num_steps)
-        callbacks = self.callbacks + ([ProgressBar()] if progress else [])
+        if progress is True:
+            progress = ProgressBar()
+        callbacks = self.callbacks + ([progress] if progress else [])
         for callback in callbacks:
             callback.on_run_start(self, num_steps)
         error = None
@@ -192,7 +195,8 @@ class Trainer:
         return self.history
 
     def step(self, num_steps: int = 1) -> float:
-        """Take ``num_steps`` steps quietly (observers are still notified); returns the last loss."""
+        """Take ``num_steps`` steps without a progress bar (observers are still notified);
+        returns the last loss."""
         _check_num_steps(num_steps)
         self._steps(num_steps, self.callbacks)
         return self.history.loss[-1] if self.history.loss else math.nan
@@ -260,7 +264,7 @@ class Trainer:
         )
 
     def evaluate_loss(self) -> float:
-        """A fresh loss estimate without training (does not advance the training's random stream)."""
+        """A fresh loss estimate without training; the training's random stream is untouched."""
         args, kwargs = self._step_args(self.num_steps_done)
         with self.scope.inspecting(), torch.no_grad():
             return torch_item(self.loss.loss(self.model, self.guide, *args, **kwargs))
@@ -285,8 +289,9 @@ class Trainer:
             raise KeyError(f"No parameter {name!r}; this trainer has {sorted(params)}.")
         return params[name]
 
-    def sample_posterior(self, num_samples: int = 1000, return_sites=None, args=None,
-                         kwargs=None) -> dict[str, torch.Tensor]:
+    def sample_posterior(
+        self, num_samples: int = 1000, return_sites=None, args=None, kwargs=None
+    ) -> dict[str, torch.Tensor]:
         """Samples of the latent sites (and, with ``return_sites``, of any model site such as
         the predicted observations) from the guide's current posterior, via Pyro's Predictive.
         ``args``/``kwargs`` replace the training data, e.g. new inputs for predictions."""
@@ -295,8 +300,9 @@ class Trainer:
         args = self._step_args(self.num_steps_done)[0] if args is None else tuple(args)
         kwargs = self.kwargs if kwargs is None else kwargs
         with self.activated(), torch.no_grad():
-            predictive = Predictive(self.model, guide=self.guide, num_samples=num_samples,
-                                    return_sites=return_sites)
+            predictive = Predictive(
+                self.model, guide=self.guide, num_samples=num_samples, return_sites=return_sites
+            )
             return {k: v.detach() for k, v in predictive(*args, **kwargs).items()}
 
     # -- checkpoints ----------------------------------------------------------------------

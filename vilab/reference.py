@@ -13,15 +13,28 @@ from pyro.infer import MCMC, NUTS
 from .scope import PrivateScope
 
 
-def run_nuts(model, args: tuple = (), kwargs: dict | None = None, num_samples: int = 500,
-             warmup_steps: int = 300, seed: int = 0, num_chains: int = 1,
-             progress: bool = False, **nuts_options) -> dict[str, torch.Tensor]:
+def run_nuts(
+    model,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    num_samples: int = 500,
+    warmup_steps: int = 300,
+    seed: int = 0,
+    num_chains: int = 1,
+    progress: bool = False,
+    **nuts_options,
+) -> dict[str, torch.Tensor]:
     """Posterior samples of every latent site of ``model`` by NUTS, in a private scope (the
     global param store and random state are left untouched)."""
     with PrivateScope(seed):
         kernel = NUTS(model, **nuts_options)
-        mcmc = MCMC(kernel, num_samples=num_samples, warmup_steps=warmup_steps,
-                    num_chains=num_chains, disable_progbar=not progress)
+        mcmc = MCMC(
+            kernel,
+            num_samples=num_samples,
+            warmup_steps=warmup_steps,
+            num_chains=num_chains,
+            disable_progbar=not progress,
+        )
         mcmc.run(*args, **(kwargs or {}))
         return {name: value.detach() for name, value in mcmc.get_samples().items()}
 
@@ -36,4 +49,3 @@ def summarize(samples: dict[str, torch.Tensor], quantiles=(0.025, 0.5, 0.975)) -
             entry[f"q{q:g}"] = np.quantile(array, q, axis=0)
         summary[name] = {k: (v.tolist() if np.ndim(v) else float(v)) for k, v in entry.items()}
     return summary
-

@@ -17,7 +17,5 @@ EXERCISES = {
 def get_exercise(name: str):
     """The module of exercise ``name``, with a clear error listing the choices."""
     if name not in EXERCISES:
-        raise ValueError(
-            f"Unknown exercise {name!r}. Available: {', '.join(sorted(EXERCISES))}."
-        )
+        raise ValueError(f"Unknown exercise {name!r}. Available: {', '.join(sorted(EXERCISES))}.")
     return importlib.import_module(EXERCISES[name])

@@ -64,8 +64,9 @@ def exact_posterior(sensor: float = float(SENSOR_READING)) -> tuple[float, float
 def make_trainer(seed: int = 0, **options) -> Trainer:
     """A Trainer on the observed reading 18.0 with the course's guide; ``options`` override
     :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``optim="adam"``)."""
-    return Trainer(model, guide, args=(SENSOR_READING,), seed=seed,
-                   **{**DEFAULT_OPTIONS, **options})
+    return Trainer(
+        model, guide, args=(SENSOR_READING,), seed=seed, **{**DEFAULT_OPTIONS, **options}
+    )
 
 
 def vi_posterior(trainer: Trainer) -> tuple[float, float]:
@@ -96,8 +97,9 @@ def live_plot(trainer: Trainer, ax) -> None:
     plot_posterior(*vi_posterior(trainer), ax=ax)
 
 
-def train(num_steps: int | None = None, seed: int = 0, smoke: bool | None = None,
-          progress: bool = True) -> ExerciseReport:
+def train(
+    num_steps: int | None = None, seed: int = 0, smoke: bool | None = None, progress: bool = True
+) -> ExerciseReport:
     """Train the exercise end to end (what ``vilab run temperature`` does)."""
     num_steps = num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, smoke)
     trainer = make_trainer(seed=seed)
@@ -105,8 +107,14 @@ def train(num_steps: int | None = None, seed: int = 0, smoke: bool | None = None
     vi_loc, vi_scale = vi_posterior(trainer)
     exact_loc, exact_scale = exact_posterior()
     summary = {
-        "posterior": {"temp": {"vi_mean": vi_loc, "vi_std": vi_scale,
-                               "exact_mean": exact_loc, "exact_std": exact_scale}},
+        "posterior": {
+            "temp": {
+                "vi_mean": vi_loc,
+                "vi_std": vi_scale,
+                "exact_mean": exact_loc,
+                "exact_std": exact_scale,
+            }
+        },
         "abs_error": {"mean": abs(vi_loc - exact_loc), "std": abs(vi_scale - exact_scale)},
     }
     figure = plot_posterior(vi_loc, vi_scale).figure

@@ -28,16 +28,23 @@ def moving_average(values: np.ndarray, window: int) -> np.ndarray:
     return (cumsum[index] - cumsum[start]) / (index - start)
 
 
-def plot_elbo(histories, ax=None, per_point: bool = True, smoothing: int = 1,
-              max_points: int = 2000, title: str = "ELBO during training"):
+def plot_elbo(
+    histories,
+    ax=None,
+    per_point: bool = True,
+    smoothing: int = 1,
+    max_points: int = 2000,
+    title: str = "ELBO during training",
+):
     """Draw the ELBO of one History, or of a dict {label: History}, against the step."""
     ax = ax or new_axes()
     if isinstance(histories, History):
         histories = {"ELBO": histories}
     for label, history in histories.items():
         values = history.elbo_per_point if per_point else history.elbo
-        steps, values = downsample(np.asarray(history.step), moving_average(values, smoothing),
-                                   max_points)
+        steps, values = downsample(
+            np.asarray(history.step), moving_average(values, smoothing), max_points
+        )
         ax.plot(steps, values, label=label)
     ax.set_xlabel("step")
     ax.set_ylabel("ELBO per data point" if per_point else "ELBO")
