@@ -12,6 +12,18 @@ from .history import History
 
 __version__ = "0.1.0"
 
+# Submodules reachable as attributes (``vilab.ui.TrainingPanel``) but imported only on first
+# use, so ``import vilab`` stays light and never imports ipywidgets.
+_LAZY_SUBMODULES = {"checks", "datasets", "exercises", "plots", "reference", "ui"}
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'vilab' has no attribute {name!r}")
+
 __all__ = [
     "Callback",
     "CheckpointError",
