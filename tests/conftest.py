@@ -11,6 +11,9 @@ import os
 
 os.environ.setdefault("VILAB_SMOKE", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
+# One thread per process, also in the notebook kernels nbval starts (they inherit this
+# environment): on 2 cores, several threads per process oversubscribe and run 3x slower.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import matplotlib  # noqa: E402
 

@@ -298,3 +298,21 @@ def test_sample_posterior_uses_the_trainers_parameters():
     samples = trainer.sample_posterior(2000)
     assert samples["temp"].shape == (2000,)
     assert float(samples["temp"].mean()) == pytest.approx(float(trainer.param("a")), abs=0.1)
+
+
+def test_reset_also_restores_networks_registered_with_pyro_module():
+    net = torch.nn.Linear(1, 1)
+
+    def model(x):
+        pyro.module("net", net)
+        loc = pyro.sample("loc", dist.Normal(0.0, 10.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(loc + net(x.unsqueeze(-1)).squeeze(-1), 1.0), obs=x)
+
+    trainer = Trainer(model, gaussian_guide, args=(DATA,), lr=0.1)
+    initial = trainer.params()
+    trainer.run(20, progress=False)
+    assert not torch.equal(net.weight, initial["net$$$weight"])
+    trainer.reset()
+    assert same_params(trainer.params(), initial)
+    assert torch.equal(net.weight.detach(), initial["net$$$weight"])

@@ -46,7 +46,7 @@ def save_checkpoint(trainer, path) -> None:
     path = Path(path)
     with trainer.scope:
         store = pyro.get_param_store()
-        params = {name: store._params[name].detach().clone() for name in store.keys()}
+        params = {name: value.detach().clone() for name, value in store.named_parameters()}
         optim_state = trainer.optim.get_state()
     state = {
         "format": FORMAT,
@@ -81,8 +81,8 @@ def load_checkpoint(trainer, path) -> None:
 
     trainer.reset()  # parameters and constraints come back from the model and guide code
     with trainer.scope:
-        store = pyro.get_param_store()
-        expected, saved = set(store.keys()), set(state["params"])
+        current = dict(pyro.get_param_store().named_parameters())
+        expected, saved = set(current), set(state["params"])
         if expected != saved:
             raise CheckpointError(
                 f"The checkpoint's parameters do not match this model/guide.\n"
@@ -91,7 +91,7 @@ def load_checkpoint(trainer, path) -> None:
                 f"Load it into a Trainer built with the same model and guide."
             )
         for name, value in state["params"].items():
-            target = store._params[name]
+            target = current[name]
             if target.shape != value.shape:
                 raise CheckpointError(
                     f"Parameter {name!r} has shape {tuple(value.shape)} in the checkpoint but "

@@ -97,6 +97,8 @@ class Trainer:
         self._stop_requested = False
         self._num_data_arg = num_data
         checks.check_data(self.args, self.kwargs)
+        self._checked = False  # the pair is checked once; a reset replays the same traces
+        self._initial_values: dict[str, torch.Tensor] | None = None
         self.reset()
         if check:  # warns once if the first steps' loss climbs; explains a negative scale
             checks.watch(self)
@@ -113,13 +115,28 @@ class Trainer:
         self.num_steps_done = 0
         self._elapsed = 0.0
         num_data = self._initialise()
+        self._restore_initial_values()
         self.history = History(num_data=num_data)
+
+    def _restore_initial_values(self) -> None:
+        """Make a reset bring back the very first parameter values. Plain ``pyro.param``
+        sites would be re-created identically from the seed anyway, but networks registered
+        with ``pyro.module`` re-register their current (trained) weights."""
+        with self.scope:
+            params = dict(pyro.get_param_store().named_parameters())
+            if self._initial_values is None:
+                self._initial_values = {k: v.detach().clone() for k, v in params.items()}
+                return
+            with torch.no_grad():
+                for name, value in self._initial_values.items():
+                    if name in params:
+                        params[name].copy_(value)
 
     def _initialise(self) -> int:
         """Run guide and model once: creates the parameters, checks the pair (on the first
         call: a reset replays the same traces), counts data."""
         args, kwargs = self._step_args(0)
-        first_check = self.check and not getattr(self, "_checked", False)
+        first_check = self.check and not self._checked
         if first_check:  # NaN (error) and dtype (warning) of the data, before tracing
             checks.report(checks.data_diagnostics(args, kwargs))
         with self.scope:
@@ -317,7 +334,10 @@ class Trainer:
 
 
 def _grads_finite(params) -> bool:
-    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
+    """One reduction for all gradients: a NaN/inf anywhere makes its tensor's sum non-finite
+    (checking every element of every gradient cost ~10% of a VAE step)."""
+    sums = [p.grad.sum() for p in params if p.grad is not None]
+    return not sums or bool(torch.isfinite(torch.stack(sums)).all())
 
 
 def _check_num_steps(num_steps) -> None:

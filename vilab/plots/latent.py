@@ -130,11 +130,12 @@ def plot_manifold(
     z[:, dims[0]], z[:, dims[1]] = z1.ravel(), z2.ravel()
     images = decode_images(decode, z, image_shape)
     mosaic = image_mosaic(images, ncols=grid_size, image_shape=image_shape)
-    ax = show_mosaic(mosaic, ax, title, value_range, figsize=(7.0, 7.0))
+    ax = show_mosaic(mosaic, ax, title, value_range, figsize=(6.0, 6.0))
     height, width = image_shape
     ticks = np.linspace(0, grid_size - 1, min(grid_size, 5)).round().astype(int)
-    ax.set_xticks(ticks * (width + 1) + width / 2, [f"{values[i]:.2g}" for i in ticks])
-    ax.set_yticks(ticks * (height + 1) + height / 2, [f"{values[::-1][i]:.2g}" for i in ticks])
+    names = [f"{v:.2g}" for v in np.round(values, 2) + 0.0]  # + 0.0: no "-0"
+    ax.set_xticks(ticks * (width + 1) + width / 2, [names[i] for i in ticks])
+    ax.set_yticks(ticks * (height + 1) + height / 2, [names[::-1][i] for i in ticks])
     ax.set_xlabel(f"z{dims[0] + 1}")
     ax.set_ylabel(f"z{dims[1] + 1}")
     return ax
@@ -230,8 +231,9 @@ def plot_elbo_split(
     """The reconstruction term E_q[log p(x|z)] and the KL(q(z|x) || p(z)) over training.
 
     Reads ``history.extras["reconstruction"]`` and ``["kl"]`` (summed over the data, one
-    value per step, NaN where a step was not measured). Reconstruction and ELBO use the
-    left axis; the KL, some ten times smaller, its own right axis.
+    value per step from the first, NaN where a step was not measured; the series may stop
+    short of the last steps). Reconstruction and ELBO use the left axis; the KL, some ten
+    times smaller, its own right axis.
     """
     missing = [key for key in ("reconstruction", "kl") if key not in history.extras]
     if missing:
@@ -242,11 +244,13 @@ def plot_elbo_split(
     steps = np.asarray(history.step, dtype=float)
     recon = np.asarray(history.extras["reconstruction"], dtype=float)
     kl = np.asarray(history.extras["kl"], dtype=float)
-    if not len(recon) == len(kl) == len(steps):
+    if max(len(recon), len(kl)) > len(steps):
         raise ValueError(
-            f"Expected one reconstruction and KL value per step ({len(steps)}), got "
-            f"{len(recon)} and {len(kl)}; pad unmeasured steps with NaN."
+            f"Expected at most one reconstruction and KL value per step ({len(steps)}), got "
+            f"{len(recon)} and {len(kl)}; record one value per step, NaN where not measured."
         )
+    count = min(len(recon), len(kl))  # the latest steps may not be measured yet
+    steps, recon, kl = steps[:count], recon[:count], kl[:count]
     measured = np.isfinite(recon) & np.isfinite(kl)
     scale = history.num_data if per_point else 1
     steps = steps[measured]

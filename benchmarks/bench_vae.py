@@ -1,0 +1,267 @@
+"""VAE benchmark: vilab's Trainer against a hand-written Pyro loop of the same networks.
+
+On the 10,000 MNIST test images (8,000 train / 2,000 held out, static binarisation),
+z_dim 2, hidden 400, batch 256, lr 1e-3, Trace_ELBO, 20 epochs, four runs are trained
+side by side, one epoch of each in turn (so a busy machine slows them all alike):
+
+  hand      the textbook loop: pyro.clear_param_store(), SVI(model, guide, Adam, Trace_ELBO),
+            svi.step(x_batch) over shuffled minibatches
+  hand-jit  the same with JitTrace_ELBO
+  vilab     vilab.exercises.vae.make_trainer(..., elbo="trace"), trainer.run(steps_per_epoch)
+  vilab-jit the same with jit=True (JitTrace_ELBO)
+
+This is repeated for seeds 0, 1, 2 (a z_dim-2 VAE's held-out ELBO after 20 epochs moves
+by 2-3 nats with the random stream alone, so one seed cannot resolve a 1-nat target).
+It prints the held-out ELBO per image of each (one estimator for all: 10 samples of z per
+image, analytic KL), the median seconds per epoch, wall and CPU, and the ratios the
+project targets: hand/vilab s/epoch >= 0.95, vilab/vilab-jit >= 2, vilab ELBO >= hand
+ELBO - 1 nat. Then it trains the exercise's own defaults for 60 s and reports their
+held-out ELBO (target >= -165 nats per image).
+
+    python benchmarks/bench_vae.py                 # everything, 2 threads (~8 min)
+    python benchmarks/bench_vae.py --epochs 2 --seeds 1 --default-seconds 10   # a quick look
+    python benchmarks/bench_vae.py --threads 1 --clock cpu   # on a busy shared machine
+    python benchmarks/bench_vae.py --grad-check sum   # engine overhead without its NaN check
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from contextlib import nullcontext
+
+import pyro
+import pyro.distributions as dist
+import torch
+from pyro.infer import SVI, JitTrace_ELBO, Trace_ELBO
+from pyro.optim import Adam
+
+from vilab.exercises import vae as ex
+from vilab.exercises.vae_networks import make_networks
+from vilab.scope import PrivateScope
+
+Z_DIM, HIDDEN, BATCH, LR = 2, 400, 256, 1e-3
+
+
+def networks_elbo(encoder, decoder, x, num_particles: int = 10) -> float:
+    """Held-out ELBO per image, the same estimator for every run: K draws of z per image
+    for E_q[log p(x|z)], and KL(q(z|x) || N(0, I)) in closed form."""
+    generator = torch.Generator().manual_seed(123)
+    with torch.no_grad():
+        loc, scale = encoder(x)
+        noise = torch.randn((num_particles, *loc.shape), generator=generator)
+        z = loc + scale * noise
+        recon = dist.Bernoulli(logits=decoder(z)).log_prob(x).sum(-1).mean(0)
+        kl = torch.distributions.kl_divergence(dist.Normal(loc, scale), dist.Normal(0.0, 1.0)).sum(
+            -1
+        )
+    return float((recon - kl).mean())
+
+
+class HandWritten:
+    """The loop a Pyro user writes by hand, with the exercise's networks and scaling."""
+
+    def __init__(self, x: torch.Tensor, jit: bool, seed: int = 0):
+        self.x, self.num_data = x, len(x)
+        self.encoder, self.decoder = make_networks(Z_DIM, HIDDEN, seed=seed)
+        self.generator = torch.Generator().manual_seed(seed)
+        elbo = JitTrace_ELBO(ignore_jit_warnings=True) if jit else Trace_ELBO()
+        self.svi = SVI(self.model, self.guide, Adam({"lr": LR}), loss=elbo)
+
+    def model(self, x):
+        pyro.module("decoder", self.decoder)
+        with pyro.plate("data", self.num_data, subsample_size=len(x)):
+            z = pyro.sample("z", dist.Normal(x.new_zeros(len(x), Z_DIM), 1.0).to_event(1))
+            pyro.sample("x", dist.Bernoulli(logits=self.decoder(z)).to_event(1), obs=x)
+
+    def guide(self, x):
+        pyro.module("encoder", self.encoder)
+        with pyro.plate("data", self.num_data, subsample_size=len(x)):
+            loc, scale = self.encoder(x)
+            pyro.sample("z", dist.Normal(loc, scale).to_event(1))
+
+    def epoch(self) -> None:
+        order = torch.randperm(self.num_data, generator=self.generator)
+        for i in range(self.num_data // BATCH):
+            self.svi.step(self.x[order[i * BATCH : (i + 1) * BATCH]])
+
+    def networks(self):
+        return self.encoder, self.decoder
+
+
+class Vilab:
+    def __init__(self, data, jit: bool, seed: int = 0):
+        self.trainer = ex.make_trainer(
+            data,
+            seed=seed,
+            z_dim=Z_DIM,
+            hidden_dim=HIDDEN,
+            batch_size=BATCH,
+            lr=LR,
+            elbo="trace",
+            jit=jit,
+            split_every=None,
+            device="cpu",
+        )
+
+    def epoch(self) -> None:
+        self.trainer.run(self.trainer.batches.batches_per_epoch, progress=False)
+
+    def networks(self):
+        return self.trainer.vae.encoder, self.trainer.vae.decoder
+
+
+def side_by_side(data, epochs: int, names, seed: int) -> dict:
+    """Train every run one epoch at a time, in turn; returns {name: (run, epoch times)},
+    the times as (wall, CPU) seconds. Two hand-written loops in one process would share
+    Pyro's global param store (same parameter names), so each runs inside its own
+    PrivateScope, entered outside the timed region (it swaps the store and the random
+    state, as pyro.clear_param_store() and pyro.set_rng_seed(seed) would in a script)."""
+    makers = {
+        "hand": lambda: HandWritten(data.x_train, jit=False, seed=seed),
+        "hand-jit": lambda: HandWritten(data.x_train, jit=True, seed=seed),
+        "vilab": lambda: Vilab(data, jit=False, seed=seed),
+        "vilab-jit": lambda: Vilab(data, jit=True, seed=seed),
+    }
+    runs, times, scopes = {}, {}, {}
+    for name in names:
+        scopes[name] = PrivateScope(seed) if name.startswith("hand") else nullcontext()
+        with scopes[name]:
+            runs[name], times[name] = makers[name](), []
+    for epoch in range(epochs):
+        for name in names:
+            with scopes[name]:
+                wall, cpu = time.perf_counter(), time.process_time()
+                runs[name].epoch()
+                times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+        print(
+            f"seed {seed} epoch {epoch + 1:2d} (wall/CPU s): "
+            + "  ".join(f"{n} {times[n][-1][0]:.2f}/{times[n][-1][1]:.2f}" for n in names),
+            flush=True,
+        )
+    return {name: (runs[name], times[name]) for name in names}
+
+
+def train_defaults_for(data, seconds: float, clock: str) -> tuple:
+    """The exercise's defaults (make_trainer(data)) trained for ``seconds`` of wall time,
+    or of this process's CPU time (``clock="cpu"``: on a shared machine, with one thread,
+    about what a quiet core would do in that wall time)."""
+    trainer = ex.make_trainer(data, seed=0, device="cpu")
+    cpu_start = time.process_time()
+
+    def stop_after_budget(trainer):
+        used = trainer.history.elapsed if clock == "wall" else time.process_time() - cpu_start
+        if used >= seconds:
+            trainer.request_stop()
+
+    trainer.add_callback(stop_after_budget, every=5)
+    trainer.run(10**7, progress=False)
+    return trainer, time.process_time() - cpu_start
+
+
+def cheap_grad_check(params) -> bool:
+    """What the engine's finiteness check could be: one reduction per gradient, not a
+    full boolean copy of it (--grad-check sum)."""
+    grads = [p.grad for p in params if p.grad is not None]
+    return not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all())
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seeds", type=int, default=3, help="repeats with seeds 0, 1, ...")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--runs",
+        default="hand,vilab,vilab-jit,hand-jit",
+        help="comma-separated subset of hand,hand-jit,vilab,vilab-jit",
+    )
+    parser.add_argument(
+        "--default-seconds",
+        type=float,
+        default=60.0,
+        help="training time for the exercise defaults (0 skips it)",
+    )
+    parser.add_argument(
+        "--clock", choices=["wall", "cpu"], default="wall", help="what --default-seconds counts"
+    )
+    parser.add_argument(
+        "--grad-check",
+        choices=["engine", "sum"],
+        default="engine",
+        help="diagnostic: replace the engine's per-step gradient check",
+    )
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    if args.grad_check == "sum":
+        import vilab.engine
+
+        vilab.engine._grads_finite = cheap_grad_check
+    data = ex.load_data(num_train=8000, num_heldout=2000)
+    print(
+        f"MNIST {data.source.split('/')[-1]}: {len(data.x_train)} train / "
+        f"{len(data.x_heldout)} held out; z_dim {Z_DIM}, hidden {HIDDEN}, batch {BATCH}, "
+        f"lr {LR}, {args.epochs} epochs, seeds 0..{args.seeds - 1}, "
+        f"{torch.get_num_threads()} threads, grad check: {args.grad_check}"
+    )
+    baseline = ex.independent_pixels_elbo(data.x_train, data.x_heldout)
+    print(f"independent-pixels baseline: {baseline:.1f} nats per held-out image")
+
+    names = [name.strip() for name in args.runs.split(",") if name.strip()]
+    elbos = {name: [] for name in names}
+    times = {name: [] for name in names}
+    for seed in range(args.seeds):
+        for name, (run, epoch_times) in side_by_side(data, args.epochs, names, seed).items():
+            elbos[name].append(networks_elbo(*run.networks(), data.x_heldout))
+            times[name] += epoch_times[1:] if len(epoch_times) > 1 else epoch_times
+            if name == "vilab" and seed == 0:
+                own = ex.heldout_elbo(run.trainer, data.x_heldout, num_particles=10)
+                print(
+                    f"(vilab's own heldout_elbo(trainer), seed 0: {own:.2f}; the table's "
+                    f"estimator: {elbos[name][-1]:.2f})"
+                )
+
+    wall = {n: statistics.median(t[0] for t in times[n]) for n in names}
+    cpu = {n: statistics.median(t[1] for t in times[n]) for n in names}
+    print(
+        f"\n{'run':10s} {'held-out ELBO: mean':>20s} {'per seed':>24s} {'s/epoch wall':>13s} "
+        f"{'s/epoch CPU':>12s}   (medians over epochs 2.. of every seed)"
+    )
+    for name in names:
+        per_seed = " ".join(f"{v:.1f}" for v in elbos[name])
+        print(
+            f"{name:10s} {statistics.mean(elbos[name]):20.2f} {per_seed:>24s} "
+            f"{wall[name]:13.3f} {cpu[name]:12.3f}"
+        )
+
+    print("\nratios on wall time [and on CPU time, steadier on a shared machine]:")
+
+    def ratio(a, b):
+        return f"{wall[a] / wall[b]:.3f} [{cpu[a] / cpu[b]:.3f}]"
+
+    if {"hand", "vilab"} <= set(names):
+        gap = statistics.mean(elbos["vilab"]) - statistics.mean(elbos["hand"])
+        print(f"ELBO vilab - hand (means over seeds): {gap:+.2f} nats (target >= -1)")
+        print(f"s/epoch hand/vilab: {ratio('hand', 'vilab')} (target >= 0.95)")
+    if {"vilab", "vilab-jit"} <= set(names):
+        print(f"JIT speed-up vilab/vilab-jit: {ratio('vilab', 'vilab-jit')} (target >= 2)")
+    if {"hand-jit", "vilab-jit"} <= set(names):
+        print(f"s/epoch hand-jit/vilab-jit: {ratio('hand-jit', 'vilab-jit')}")
+    if {"hand", "hand-jit"} <= set(names):
+        print(f"JIT speed-up of the hand loop hand/hand-jit: {ratio('hand', 'hand-jit')}")
+
+    if args.default_seconds > 0:
+        trainer, cpu_used = train_defaults_for(data, args.default_seconds, args.clock)
+        steps = trainer.num_steps_done
+        print(
+            f"\nexercise defaults ({ex.DEFAULT_OPTIONS}, z_dim {ex.Z_DIM}, hidden "
+            f"{ex.HIDDEN_DIM}, batch {ex.BATCH_SIZE}), {trainer.history.elapsed:.0f} s wall "
+            f"({cpu_used:.0f} s CPU): {steps} steps = "
+            f"{steps / trainer.batches.batches_per_epoch:.1f} epochs, held-out ELBO "
+            f"{ex.heldout_elbo(trainer, data.x_heldout):.2f} nats per image (target >= -165)"
+        )
+
+
+if __name__ == "__main__":
+    main()
