@@ -21,7 +21,6 @@ held-out ELBO (target >= -165 nats per image).
     python benchmarks/bench_vae.py                 # everything, 2 threads (~8 min)
     python benchmarks/bench_vae.py --epochs 2 --seeds 1 --default-seconds 10   # a quick look
     python benchmarks/bench_vae.py --threads 1 --clock cpu   # on a busy shared machine
-    python benchmarks/bench_vae.py --grad-check sum   # engine overhead without its NaN check
 """
 
 from __future__ import annotations
@@ -160,13 +159,6 @@ def train_defaults_for(data, seconds: float, clock: str) -> tuple:
     return trainer, time.process_time() - cpu_start
 
 
-def cheap_grad_check(params) -> bool:
-    """What the engine's finiteness check could be: one reduction per gradient, not a
-    full boolean copy of it (--grad-check sum)."""
-    grads = [p.grad for p in params if p.grad is not None]
-    return not grads or bool(torch.isfinite(torch.stack([g.sum() for g in grads])).all())
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
@@ -186,24 +178,14 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--clock", choices=["wall", "cpu"], default="wall", help="what --default-seconds counts"
     )
-    parser.add_argument(
-        "--grad-check",
-        choices=["engine", "sum"],
-        default="engine",
-        help="diagnostic: replace the engine's per-step gradient check",
-    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.grad_check == "sum":
-        import vilab.engine
-
-        vilab.engine._grads_finite = cheap_grad_check
     data = ex.load_data(num_train=8000, num_heldout=2000)
     print(
         f"MNIST {data.source.split('/')[-1]}: {len(data.x_train)} train / "
         f"{len(data.x_heldout)} held out; z_dim {Z_DIM}, hidden {HIDDEN}, batch {BATCH}, "
         f"lr {LR}, {args.epochs} epochs, seeds 0..{args.seeds - 1}, "
-        f"{torch.get_num_threads()} threads, grad check: {args.grad_check}"
+        f"{torch.get_num_threads()} threads"
     )
     baseline = ex.independent_pixels_elbo(data.x_train, data.x_heldout)
     print(f"independent-pixels baseline: {baseline:.1f} nats per held-out image")

@@ -11,9 +11,17 @@ import numpy as np
 from .axes import new_axes
 
 
-def plot_joint_density(x_grid, y_grid, density, overlay=None, xlabel: str = "x",
-                       ylabel: str = "y", title: str = "Joint posterior",
-                       labels=("exact posterior", "approximation"), ax=None):
+def plot_joint_density(
+    x_grid,
+    y_grid,
+    density,
+    overlay=None,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    title: str = "Joint posterior",
+    labels=("exact posterior", "approximation"),
+    ax=None,
+):
     """Filled contours of ``density[i, j]`` at ``(x_grid[i], y_grid[j])`` and, if given,
     line contours of ``overlay`` on the same grid. Returns the Axes."""
     from matplotlib.lines import Line2D
@@ -31,8 +39,14 @@ def plot_joint_density(x_grid, y_grid, density, overlay=None, xlabel: str = "x",
     ax.contourf(x_grid, y_grid, density.T, levels=12, cmap="Blues")
     handles = [Patch(color="tab:blue", alpha=0.6, label=labels[0])]
     if overlay is not None:
-        ax.contour(x_grid, y_grid, np.asarray(overlay, dtype=float).T, levels=6,
-                   colors="tab:red", linewidths=1.2)
+        ax.contour(
+            x_grid,
+            y_grid,
+            np.asarray(overlay, dtype=float).T,
+            levels=6,
+            colors="tab:red",
+            linewidths=1.2,
+        )
         handles.append(Line2D([], [], color="tab:red", label=labels[1]))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

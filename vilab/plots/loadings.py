@@ -62,14 +62,20 @@ def align_loadings(w, reference) -> np.ndarray:
     Procrustes: R = U V^T from the SVD of W^T W_ref). For K = 1 this is a sign flip."""
     w, reference = _as_loadings(w), _as_loadings(reference, "reference")
     if w.shape != reference.shape:
-        raise ValueError(f"Expected w and reference of the same shape, got {w.shape} and "
-                         f"{reference.shape}.")
+        raise ValueError(
+            f"Expected w and reference of the same shape, got {w.shape} and {reference.shape}."
+        )
     u, _, vt = np.linalg.svd(w.T @ reference)
     return w @ (u @ vt)
 
 
-def plot_direction_over_data(x, directions: dict, ax=None, max_points: int = 2000,
-                             title: str = "Principal direction W over the data"):
+def plot_direction_over_data(
+    x,
+    directions: dict,
+    ax=None,
+    max_points: int = 2000,
+    title: str = "Principal direction W over the data",
+):
     """2-D data with one segment per loading vector: from -2 W to 2 W, the span of x = W z
     for z within two prior standard deviations. ``directions`` maps a label to a W (2 x 1)."""
     x = to_numpy(x)
@@ -92,8 +98,13 @@ def plot_direction_over_data(x, directions: dict, ax=None, max_points: int = 200
     return ax
 
 
-def plot_generated_over_real(x_real, generated: dict, ax=None, max_points: int = 2000,
-                             title: str = "Generated data over the real data"):
+def plot_generated_over_real(
+    x_real,
+    generated: dict,
+    ax=None,
+    max_points: int = 2000,
+    title: str = "Generated data over the real data",
+):
     """Model criticism: the real 2-D data in grey, each generated set in colour on top.
     ``generated`` maps a label (e.g. "VI, z inferred") to an (N, 2) array."""
     x_real = to_numpy(x_real)
@@ -114,35 +125,60 @@ def plot_generated_over_real(x_real, generated: dict, ax=None, max_points: int =
     return ax
 
 
-def plot_w_posterior(w_loc, w_scale, references: dict | None = None, ax=None,
-                     title: str = "q(W): VI posterior of each loading"):
-    """One Normal density per entry of W (mean ``w_loc``, std ``w_scale``), with reference
-    values (e.g. {"closed-form ML": w_ml, "true": w_true}) as vertical lines of the same
-    colour. Align the references to ``w_loc`` first (:func:`align_loadings`)."""
-    loc, scale = _as_loadings(w_loc, "w_loc").ravel(), _as_loadings(w_scale, "w_scale").ravel()
+def plot_w_posterior(
+    w_loc,
+    w_scale,
+    references: dict | None = None,
+    fig=None,
+    title: str = "q(W): VI posterior of each loading",
+):
+    """One panel per entry of W: the Normal density of q(W[d, k]) (mean ``w_loc``, std
+    ``w_scale``) with reference values (e.g. {"closed-form ML": w_ml, "true": w_true}) as
+    vertical lines. Align the references to ``w_loc`` first (:func:`align_loadings`).
+    Returns the Figure (at most 10 entries)."""
+    loc, scale = _as_loadings(w_loc, "w_loc"), _as_loadings(w_scale, "w_scale")
     if loc.shape != scale.shape or not np.all(scale > 0):
-        raise ValueError("Expected w_loc and w_scale of the same shape, with w_scale > 0.")
+        raise ValueError(
+            f"Expected w_loc and w_scale of the same shape with w_scale > 0, got "
+            f"shapes {loc.shape} and {scale.shape}."
+        )
     if loc.size > 10:
         raise ValueError(f"W has {loc.size} entries; this plot is for at most 10 of them.")
-    ax = ax or new_axes((6.4, 4.0))
-    shape = _as_loadings(w_loc).shape
-    for index, (mean, std) in enumerate(zip(loc, scale)):
-        d, k = np.unravel_index(index, shape)
-        grid = np.linspace(mean - 5 * std, mean + 5 * std, 200)
-        ax.plot(grid, stats.norm.pdf(grid, mean, std), color=f"C{index}",
-                label=f"q(W[{d},{k}]): {mean:.3f} ± {std:.3f}")
+    if fig is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=(3.4 * loc.size, 3.4))
+    axes = fig.subplots(1, loc.size, squeeze=False)[0]
+    for index, ax in enumerate(axes):
+        d, k = np.unravel_index(index, loc.shape)
+        mean, std = loc[d, k], scale[d, k]
+        grid = np.linspace(mean - 4 * std, mean + 4 * std, 200)
+        ax.plot(
+            grid, stats.norm.pdf(grid, mean, std), color="C0", label=f"q: {mean:.3f} ± {std:.3f}"
+        )
         for (name, values), style in zip((references or {}).items(), ["--", ":", "-."] * 4):
-            value = _as_loadings(values, name).ravel()[index]
-            ax.axvline(value, color=f"C{index}", ls=style, label=f"{name} W[{d},{k}] = {value:.3f}")
-    ax.set_xlabel("loading value")
-    ax.set_ylabel("density")
-    ax.set_title(title)
-    ax.legend(fontsize="small", loc="best")
-    return ax
+            value = _as_loadings(values, name)[d, k]
+            ax.axvline(
+                value,
+                color=f"C{1 + list(references).index(name)}",
+                ls=style,
+                label=f"{name}: {value:.3f}",
+            )
+        ax.set_xlabel(f"W[{d}, {k}]")
+        ax.set_ylabel("density")
+        ax.legend(fontsize="small", loc="upper left")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
-def plot_loading_images(loadings: dict, image_shape=(28, 28), ax=None, canonical: bool = True,
-                        title: str = "Learned factors (columns of W) as images"):
+def plot_loading_images(
+    loadings: dict,
+    image_shape=(28, 28),
+    ax=None,
+    canonical: bool = True,
+    title: str = "Learned factors (columns of W) as images",
+):
     """Each column of each W (D x K, D = h*w pixels) as an image; one row per label.
 
     Red pixels load positively, blue negatively, on one symmetric colour scale for all rows,
@@ -154,8 +190,10 @@ def plot_loading_images(loadings: dict, image_shape=(28, 28), ax=None, canonical
     for label, w in loadings.items():
         w = _as_loadings(w, f"loadings[{label!r}]")
         if w.shape[0] != height * width:
-            raise ValueError(f"Expected {height * width} pixels per factor for image_shape="
-                             f"{tuple(image_shape)}, got W of shape {w.shape} for {label!r}.")
+            raise ValueError(
+                f"Expected {height * width} pixels per factor for image_shape="
+                f"{tuple(image_shape)}, got W of shape {w.shape} for {label!r}."
+            )
         rows.append(canonical_loadings(w) if canonical else w)
     num_factors = max(w.shape[1] for w in rows)
     images = np.zeros((len(rows) * num_factors, height * width))
@@ -163,11 +201,16 @@ def plot_loading_images(loadings: dict, image_shape=(28, 28), ax=None, canonical
         images[r * num_factors : r * num_factors + w.shape[1]] = w.T
     mosaic = image_mosaic(images, ncols=num_factors, image_shape=image_shape, pad_value=0.0)
     limit = float(np.abs(mosaic).max()) or 1.0
-    ax = ax or new_axes((1.6 * num_factors + 1.8, 1.6 * len(rows) + 0.6))
+    created = ax is None
+    ax = ax or new_axes((1.8 * num_factors + 2.6, 1.7 * len(rows) + 0.8))
     picture = ax.imshow(mosaic, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     ax.figure.colorbar(picture, ax=ax, label="loading")
-    ax.set_xticks(np.arange(num_factors) * (width + 1) + width / 2,
-                  [f"factor {k + 1}" for k in range(num_factors)])
+    ax.set_xticks(
+        np.arange(num_factors) * (width + 1) + width / 2,
+        [f"factor {k + 1}" for k in range(num_factors)],
+    )
     ax.set_yticks(np.arange(len(rows)) * (height + 1) + height / 2, list(loadings))
     ax.set_title(title)
+    if created:
+        ax.figure.tight_layout()
     return ax

@@ -15,10 +15,21 @@ import numpy as np
 from .axes import new_axes
 
 
-def plot_predictive(grid, mean, epistemic_sd, x=None, y=None, predictive_sd=None,
-                    mean_functions=None, gaps=(), ax=None, num_sd: float = 2.0,
-                    title: str = "Posterior predictive", label: str = "predictive mean",
-                    max_functions: int = 20):
+def plot_predictive(
+    grid,
+    mean,
+    epistemic_sd,
+    x=None,
+    y=None,
+    predictive_sd=None,
+    mean_functions=None,
+    gaps=(),
+    ax=None,
+    num_sd: float = 2.0,
+    title: str = "Posterior predictive",
+    label: str = "predictive mean",
+    max_functions: int = 20,
+):
     """Data, predictive mean, ``num_sd`` bands and a few sampled mean functions.
 
     Arguments:
@@ -43,16 +54,35 @@ def plot_predictive(grid, mean, epistemic_sd, x=None, y=None, predictive_sd=None
         ax.plot(_as_array(x), _as_array(y), ".", ms=3, color="0.45", alpha=0.6, label="data")
     if predictive_sd is not None:
         predictive_sd = _as_array(predictive_sd)
-        ax.fill_between(grid, mean - num_sd * predictive_sd, mean + num_sd * predictive_sd,
-                        color="C0", alpha=0.15, lw=0,
-                        label=f"predictive ±{num_sd:g} sd (with noise)")
-    ax.fill_between(grid, mean - num_sd * epistemic_sd, mean + num_sd * epistemic_sd,
-                    color="C0", alpha=0.35, lw=0, label=f"epistemic ±{num_sd:g} sd (mean f)")
+        ax.fill_between(
+            grid,
+            mean - num_sd * predictive_sd,
+            mean + num_sd * predictive_sd,
+            color="C0",
+            alpha=0.15,
+            lw=0,
+            label=f"predictive ±{num_sd:g} sd (with noise)",
+        )
+    ax.fill_between(
+        grid,
+        mean - num_sd * epistemic_sd,
+        mean + num_sd * epistemic_sd,
+        color="C0",
+        alpha=0.35,
+        lw=0,
+        label=f"epistemic ±{num_sd:g} sd (mean f)",
+    )
     if mean_functions is not None:
         functions = _as_array(mean_functions)[:max_functions]
         for i, f in enumerate(functions):
-            ax.plot(grid, f, color="C1", lw=0.7, alpha=0.5,
-                    label="sampled mean functions" if i == 0 else None)
+            ax.plot(
+                grid,
+                f,
+                color="C1",
+                lw=0.7,
+                alpha=0.5,
+                label="sampled mean functions" if i == 0 else None,
+            )
     ax.plot(grid, mean, color="C0", lw=2, label=label)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
@@ -61,8 +91,9 @@ def plot_predictive(grid, mean, epistemic_sd, x=None, y=None, predictive_sd=None
     return ax
 
 
-def plot_fit(grid, mean, x=None, y=None, gaps=(), ax=None, title: str = "Fit",
-             label: str = "fitted function"):
+def plot_fit(
+    grid, mean, x=None, y=None, gaps=(), ax=None, title: str = "Fit", label: str = "fitted function"
+):
     """A single fitted function (e.g. a plain neural network) over the data: no band at all,
     which is the point: the fit looks equally sure everywhere."""
     ax = ax or new_axes()
@@ -78,8 +109,13 @@ def plot_fit(grid, mean, x=None, y=None, gaps=(), ax=None, title: str = "Fit",
     return ax
 
 
-def plot_uncertainty_profile(grid, sds: dict, regions: dict | None = None, ax=None,
-                             title: str = "Epistemic uncertainty along x"):
+def plot_uncertainty_profile(
+    grid,
+    sds: dict,
+    regions: dict | None = None,
+    ax=None,
+    title: str = "Epistemic uncertainty along x",
+):
     """Standard deviation of the mean function against x, one line per method
     (``sds``: {label: sd array (G,)}); ``regions`` {name: (low, high)} are marked so the
     dense / gap / beyond comparison can be read off."""
