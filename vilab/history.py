@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """Loss per step, with the wall time at which each step finished.
 
@@ -29,6 +29,15 @@ class History:
 
     def __len__(self) -> int:
         return len(self.step)
+
+    def __repr__(self) -> str:
+        # short on purpose: a notebook cell ending in trainer.run(...) shows this
+        if not self.step:
+            return "History(no steps yet)"
+        return (
+            f"History({len(self.step)} steps, final ELBO per data point "
+            f"{self.elbo_per_point[-1]:.4g}, {self.elapsed:.1f} s)"
+        )
 
     def append(self, step: int, loss: float, time: float) -> None:
         self.step.append(step)
