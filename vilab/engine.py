@@ -311,7 +311,9 @@ class Trainer:
     ) -> dict[str, torch.Tensor]:
         """Samples of the latent sites (and, with ``return_sites``, of any model site such as
         the predicted observations) from the guide's current posterior, via Pyro's Predictive.
-        ``args``/``kwargs`` replace the training data, e.g. new inputs for predictions."""
+        ``args``/``kwargs`` replace the training data, e.g. new inputs for predictions.
+        ``parallel=True`` draws all samples in one vectorised call (much faster; needs a
+        model whose plates declare their dims)."""
         from pyro.infer import Predictive
 
         args = self._step_args(self.num_steps_done)[0] if args is None else tuple(args)
