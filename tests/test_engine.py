@@ -295,9 +295,10 @@ def test_a_guide_missing_a_latent_site_is_named():
 def test_sample_posterior_uses_the_trainers_parameters():
     trainer = temperature.make_trainer()
     trainer.run(400, progress=False)
-    samples = trainer.sample_posterior(2000)
-    assert samples["temp"].shape == (2000,)
-    assert float(samples["temp"].mean()) == pytest.approx(float(trainer.param("a")), abs=0.1)
+    for parallel in (False, True):
+        samples = trainer.sample_posterior(2000, parallel=parallel)
+        assert samples["temp"].shape == (2000,)
+        assert float(samples["temp"].mean()) == pytest.approx(float(trainer.param("a")), abs=0.1)
 
 
 def test_reset_also_restores_networks_registered_with_pyro_module():

@@ -307,7 +307,12 @@ class Trainer:
         return params[name]
 
     def sample_posterior(
-        self, num_samples: int = 1000, return_sites=None, args=None, kwargs=None
+        self,
+        num_samples: int = 1000,
+        return_sites=None,
+        args=None,
+        kwargs=None,
+        parallel: bool = False,
     ) -> dict[str, torch.Tensor]:
         """Samples of the latent sites (and, with ``return_sites``, of any model site such as
         the predicted observations) from the guide's current posterior, via Pyro's Predictive.
@@ -320,7 +325,11 @@ class Trainer:
         kwargs = self.kwargs if kwargs is None else kwargs
         with self.activated(), torch.no_grad():
             predictive = Predictive(
-                self.model, guide=self.guide, num_samples=num_samples, return_sites=return_sites
+                self.model,
+                guide=self.guide,
+                num_samples=num_samples,
+                return_sites=return_sites,
+                parallel=parallel,
             )
             return {k: v.detach() for k, v in predictive(*args, **kwargs).items()}
 

@@ -11,6 +11,13 @@ import importlib
 # name -> module path; modules are imported only when used (some pull in datasets).
 EXERCISES = {
     "temperature": "vilab.exercises.temperature",
+    "gaussian": "vilab.exercises.gaussian",
+    "linear_regression": "vilab.exercises.linear_regression",
+    "logistic_regression": "vilab.exercises.logistic_regression",
+    "bnn": "vilab.exercises.bnn",
+    "ppca": "vilab.exercises.ppca",
+    "factor_analysis": "vilab.exercises.factor_analysis",
+    "vae": "vilab.exercises.vae",
 }
 
 
