@@ -105,18 +105,19 @@ def plot_generated_over_real(
     max_points: int = 2000,
     title: str = "Generated data over the real data",
 ):
-    """Model criticism: the real 2-D data in grey, each generated set in colour on top.
+    """Model criticism: each generated set in colour, the real 2-D data in dark grey on top.
     ``generated`` maps a label (e.g. "VI, z inferred") to an (N, 2) array."""
     x_real = to_numpy(x_real)
     if x_real.ndim != 2 or x_real.shape[1] != 2:
         raise ValueError(f"Expected real data of shape (N, 2), got shape {x_real.shape}.")
     ax = ax or new_axes((5.5, 5.0))
-    ax.scatter(*x_real[:max_points].T, s=4, alpha=0.3, color="0.5", label="real data")
     for index, (label, x_new) in enumerate(generated.items()):
         x_new = to_numpy(x_new)
         if x_new.ndim != 2 or x_new.shape[1] != 2:
             raise ValueError(f"Expected generated[{label!r}] of shape (N, 2), got {x_new.shape}.")
         ax.scatter(*x_new[:max_points].T, s=4, alpha=0.35, color=f"C{index}", label=label)
+    # the real data last, in dark grey on top, so the generated clouds cannot hide them
+    ax.scatter(*x_real[:max_points].T, s=2, alpha=0.3, color="0.15", label="real data")
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
