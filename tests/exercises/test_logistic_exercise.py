@@ -97,14 +97,16 @@ def test_train_reports_json_ready_summary_and_figures(shared_data):
                 assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
 
 
-def test_live_plot_redraws_without_piling_up_colorbars(split):
+def test_live_plot_redraws_in_place_without_colorbars(split):
     import matplotlib.pyplot as plt
 
     figure, (ax, other) = plt.subplots(1, 2)
     for _ in range(2):
         lr.live_plot(_trained(split, "manual"), ax)
     labels = [axes.get_label() for axes in figure.axes]
-    assert labels.count("<colorbar>") == 1 and other in figure.axes
+    # a colorbar re-created at every redraw would squeeze the panel's live figure
+    assert labels.count("<colorbar>") == 0 and other in figure.axes
+    assert len(ax.collections) > 0  # the filled probability map is drawn
     assert ax.get_xlabel() == lr.FEATURES[0]
 
 

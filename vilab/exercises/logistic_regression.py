@@ -231,7 +231,9 @@ def majority_rate(y_train, y_test) -> float:
 # -- plots -------------------------------------------------------------------------------
 
 
-def plot_map(samples: dict, data: SplitData, num_grid: int = 80, ax=None, title=None):
+def plot_map(
+    samples: dict, data: SplitData, num_grid: int = 80, ax=None, title=None, colorbar=True
+):
     """Posterior mean P(African) over (ruggedness, log GDP) in raw units, with the
     training (and test) countries on top."""
     x_raw = data.raw(torch.cat([data.x_train, data.x_test]))
@@ -253,6 +255,7 @@ def plot_map(samples: dict, data: SplitData, num_grid: int = 80, ax=None, title=
         class_names=("not African", "African"),
         title=title or "Posterior mean probability that a country is African",
         ax=ax,
+        colorbar=colorbar,
     )
 
 
@@ -269,11 +272,8 @@ def plot_coefficients(vi: dict, nuts: dict, axes=None):
 
 def live_plot(trainer: Trainer, ax) -> None:
     """The probability map of the current guide (for the training panel)."""
-    for other in ax.figure.axes:  # the colorbar drawn last time (before clearing ax)
-        if other is not ax and other.get_label() == "<colorbar>":
-            other.remove()
     ax.clear()
-    plot_map(vi_samples(trainer, 300), default_data(), num_grid=40, ax=ax)
+    plot_map(vi_samples(trainer, 300), default_data(), num_grid=40, ax=ax, colorbar=False)
 
 
 def train(

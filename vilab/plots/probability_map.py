@@ -23,9 +23,12 @@ def plot_probability_map(
     class_names=("class 0", "class 1"),
     title: str = "Predicted probability of class 1",
     ax=None,
+    colorbar: bool = True,
 ):
     """Contours of ``prob[i, j]`` = P(y = 1) at ``(x1_grid[i], x2_grid[j])``, and the points
-    ``x`` (N x 2, same units as the grids) with labels ``y`` (0/1). Returns the Axes."""
+    ``x`` (N x 2, same units as the grids) with labels ``y`` (0/1). Returns the Axes.
+    ``colorbar=False`` leaves the colour scale out (for figures redrawn live, where a new
+    colorbar at every redraw would squeeze the plot)."""
     ax = ax or new_axes(figsize=(6.4, 4.8))
     x1_grid, x2_grid = np.asarray(x1_grid, dtype=float), np.asarray(x2_grid, dtype=float)
     prob, x, y = np.asarray(prob, dtype=float), np.asarray(x, dtype=float), np.asarray(y)
@@ -44,7 +47,8 @@ def plot_probability_map(
         x1_grid, x2_grid, prob.T, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.8
     )
     ax.contour(x1_grid, x2_grid, prob.T, levels=[0.5], colors="k", linestyles="--")
-    ax.figure.colorbar(filled, ax=ax, label=f"P({class_names[1]})")
+    if colorbar:
+        ax.figure.colorbar(filled, ax=ax, label=f"P({class_names[1]})")
     for label, marker, color in ((0, "o", "tab:blue"), (1, "^", "tab:red")):
         chosen = y == label
         ax.scatter(
