@@ -18,3 +18,17 @@ class ExerciseReport:
     trainers: dict
     summary: dict
     figures: dict = field(default_factory=dict)
+
+
+def choose_guide(choice, model, manual_guide):
+    """The guide an exercise trains: ``"manual"`` (its hand-written guide), ``"auto"``
+    (Pyro's AutoNormal on ``model``) or a guide function of your own."""
+    if choice == "manual":
+        return manual_guide
+    if choice == "auto":
+        from pyro.infer.autoguide import AutoNormal
+
+        return AutoNormal(model)
+    if callable(choice):
+        return choice
+    raise ValueError(f"guide_choice must be 'manual', 'auto' or a guide function, got {choice!r}.")

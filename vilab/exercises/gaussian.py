@@ -35,7 +35,7 @@ from ..datasets import make_gaussian_data
 from ..engine import Trainer
 from ..plots.joint import plot_joint_density
 from ..plots.marginals import plot_marginals
-from .base import ExerciseReport
+from .base import ExerciseReport, choose_guide
 
 NAME = "gaussian"
 TITLE = "Gaussian with unknown mean and precision: SVI against CAVI and the exact posterior"
@@ -277,18 +277,7 @@ def make_trainer(
     ``elbo="trace"`` or ``optim_args={"lrd": 1.0}`` (no decay).
     """
     x = check_x(default_data() if x is None else x)
-    if guide_choice == "manual":
-        chosen = guide
-    elif guide_choice == "auto":
-        from pyro.infer.autoguide import AutoNormal
-
-        chosen = AutoNormal(model)
-    elif callable(guide_choice):
-        chosen = guide_choice
-    else:
-        raise ValueError(
-            f"guide_choice must be 'manual', 'auto' or a guide function, got {guide_choice!r}."
-        )
+    chosen = choose_guide(guide_choice, model, guide)
     options = {**DEFAULT_OPTIONS, "optim_args": {"lrd": lr_decay(num_steps)}, **options}
     return Trainer(model, chosen, args=(x,), seed=seed, **options)
 

@@ -32,7 +32,7 @@ from ..plots.calibration import plot_reliability_curve, reliability_curve
 from ..plots.marginals import plot_marginals
 from ..plots.probability_map import plot_probability_map
 from ..reference import run_nuts, summarize
-from .base import ExerciseReport
+from .base import ExerciseReport, choose_guide
 
 NAME = "logistic_regression"
 TITLE = "Bayesian logistic regression: African or not, from ruggedness and GDP (VI vs NUTS)"
@@ -164,18 +164,7 @@ def make_trainer(
     """A Trainer on the training countries; ``guide_choice`` is "manual" (:func:`guide`),
     "auto" (``AutoNormal``) or your own guide; ``options`` override :data:`DEFAULT_OPTIONS`."""
     data = data or default_data()
-    if guide_choice == "manual":
-        chosen = guide
-    elif guide_choice == "auto":
-        from pyro.infer.autoguide import AutoNormal
-
-        chosen = AutoNormal(model)
-    elif callable(guide_choice):
-        chosen = guide_choice
-    else:
-        raise ValueError(
-            f"guide_choice must be 'manual', 'auto' or a guide function, got {guide_choice!r}."
-        )
+    chosen = choose_guide(guide_choice, model, guide)
     return Trainer(
         model,
         chosen,
