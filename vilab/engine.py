@@ -186,7 +186,9 @@ class Trainer:
         self.callbacks.remove(callback)
 
     def request_stop(self) -> None:
-        """Ask a running ``run``/``step`` to stop after the current step (Pause)."""
+        """Ask a running ``run``/``step`` to stop after the current step (Pause). A request
+        made while nothing runs is dropped when the next block starts (the UI panel keeps
+        its own paused state for that)."""
         self._stop_requested = True
 
     # -- training -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ display_id=True)`` + ``handle.update(fig)``, this replaces the picture in place 
 the picture sits inside the panel's widget box, and no ipympl extension is needed.
 
 How often: rendering a PNG takes ~30-100 ms on a laptop, so :class:`RedrawThrottle` waits at
-least 0.1 s between redraws and long enough that rendering takes at most ~4% of the time
+least 0.1 s between redraws and long enough that rendering takes at most ~3% of the time
 (never once per step). Lines are downsampled to at most ``max_points`` points, so a run of
 100,000 steps draws as fast as one of 2,000. Matplotlib's constrained layout (margins that
 fit the labels) would cost more than the drawing itself if run at every draw, so it runs
@@ -48,7 +48,7 @@ class RedrawThrottle:
     """Says when a redraw is due: at most one per ``min_interval`` seconds, and rendering at
     most ``max_share`` of the time (the pause after a redraw grows with its cost)."""
 
-    def __init__(self, min_interval: float = 0.1, max_share: float = 0.04, clock=time.perf_counter):
+    def __init__(self, min_interval: float = 0.1, max_share: float = 0.03, clock=time.perf_counter):
         self.min_interval, self.max_share, self.clock = min_interval, max_share, clock
         self.interval = min_interval
         self.last = -math.inf
