@@ -452,3 +452,42 @@ def test_a_setting_changed_while_paused_resets_and_says_so():
     assert panel.state == "idle" and trainer.num_steps_done == 0
     assert "parameters reset" in panel.status.value
     assert panel.start_button.description == "Start"
+
+
+def test_a_diverging_learning_rate_diagnostic_shows_in_the_error_area():
+    import pyro
+    import pyro.distributions as dist
+
+    x = torch.full((100,), 3.0)  # SGD at lr 0.0205 on this quadratic loss climbs x1.05/step
+
+    def model(x):
+        mu = pyro.sample("mu", dist.Normal(0.0, 10.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(mu, 1.0), obs=x)
+
+    def point_guide(x):
+        pyro.sample("mu", dist.Delta(pyro.param("loc", torch.tensor(0.0))))
+
+    from vilab import Trainer
+
+    trainer = Trainer(model, point_guide, args=(x,), optim="sgd", lr=0.0205)
+    panel = TrainingPanel(trainer, num_steps=150)
+    with _no_vilab_warning_escapes():  # shown in the panel, not lost on stderr
+        panel.train(block=True)
+    assert "lr-too-large" in panel.error_area.message
+    assert "vilab noticed a problem" in panel.error_area.message
+
+
+def _no_vilab_warning_escapes():
+    import contextlib
+    import warnings
+
+    from vilab.checks import VilabWarning
+
+    @contextlib.contextmanager
+    def guard():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", VilabWarning)
+            yield
+
+    return guard()

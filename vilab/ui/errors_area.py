@@ -30,6 +30,8 @@ def error_title(error: BaseException, context: str | None = None) -> str:
         return "Training diverged"
     if isinstance(error, ModelGuideMismatch):
         return "The guide does not fit the model"
+    if isinstance(error, Warning):
+        return "vilab noticed a problem"
     if context:
         return f"Error in {context}"
     if isinstance(error, (ValueError, TypeError)):

@@ -252,6 +252,8 @@ class TrainingPanel:
     # -- helpers ----------------------------------------------------------------------------
 
     def _after_chunk(self) -> None:
+        while self.runner.diagnostics:
+            self.error_area.show(self.runner.diagnostics.pop(0), "diagnostic")
         self._refresh(force=False)
 
     def _refresh(self, force: bool) -> None:

@@ -55,10 +55,12 @@ import asyncio
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..callbacks import Callback
+from ..checks import VilabWarning
 from ..config import smoke_mode
 
 HEADLESS_ENV_VAR = "VILAB_HEADLESS"
@@ -120,6 +122,7 @@ class Runner:
         self.blocking_chunk_seconds = BLOCKING_CHUNK_SECONDS
         self.seconds_per_step: float | None = None
         self._stop = False
+        self.diagnostics: list[VilabWarning] = []  # vilab's warnings, for the error area
 
     def request_stop(self) -> None:
         """Stop before the next chunk (and, in a blocking run, after the current step)."""
@@ -155,8 +158,11 @@ class Runner:
                 size = min(self._chunk_size(chunk_seconds), remaining)
                 before = trainer.num_steps_done
                 start = time.perf_counter()
-                with _notify_like_run(trainer, notified):
-                    trainer.step(size)
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always", VilabWarning)
+                    with _notify_like_run(trainer, notified):
+                        trainer.step(size)
+                self._sort_warnings(caught)
                 done = trainer.num_steps_done - before
                 self._learn_speed(time.perf_counter() - start, done)
                 remaining -= done
@@ -174,6 +180,17 @@ class Runner:
                     callback.on_steps(trainer)
             for callback in observers:
                 callback.on_run_end(trainer, error)
+
+    def _sort_warnings(self, caught) -> None:
+        """vilab's diagnostics (e.g. a diverging learning rate) go to the panel's error
+        area, where a student sees them; any other warning is shown as usual."""
+        for record in caught:
+            if isinstance(record.message, VilabWarning):
+                self.diagnostics.append(record.message)
+            else:
+                warnings.showwarning(
+                    record.message, record.category, record.filename, record.lineno
+                )
 
     def _chunk_size(self, chunk_seconds: float) -> int:
         if not self.seconds_per_step:
