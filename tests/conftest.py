@@ -37,19 +37,25 @@ def clean_pyro_state():
     plt.close("all")
 
 
-@pytest.fixture
-def shared_data(monkeypatch):
-    """Point the dataset cache at ../shared/data when it exists, else skip with the reason."""
-    from vilab.datasets import data_dir
-
+@pytest.fixture(scope="session")
+def shared_data_dir() -> str:
+    """The folder holding the real data (rugged_data.csv and MNIST/raw): VILAB_DATA_DIR or
+    ../shared/data beside the repository; skips with the reason when neither has it."""
     here = os.path.dirname(os.path.abspath(__file__))
     beside_repo = os.path.join(here, "..", "..", "shared", "data")
-    candidates = [os.environ.get("VILAB_DATA_DIR"), beside_repo]
-    for candidate in candidates:
+    for candidate in (os.environ.get("VILAB_DATA_DIR"), beside_repo):
         if candidate and os.path.isfile(os.path.join(candidate, "rugged_data.csv")):
-            monkeypatch.setenv("VILAB_DATA_DIR", os.path.abspath(candidate))
-            return data_dir()
+            return os.path.abspath(candidate)
     pytest.skip(
         "real data not available: set VILAB_DATA_DIR to a folder holding "
         "rugged_data.csv and MNIST/raw (see data/README.md)"
     )
+
+
+@pytest.fixture
+def shared_data(shared_data_dir, monkeypatch):
+    """Point the dataset cache at the real data (see ``shared_data_dir``)."""
+    from vilab.datasets import data_dir
+
+    monkeypatch.setenv("VILAB_DATA_DIR", shared_data_dir)
+    return data_dir()

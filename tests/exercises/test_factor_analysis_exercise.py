@@ -6,7 +6,6 @@ encoder reaching scikit-learn's FactorAnalysis on held-out images.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pyro.poutine as poutine
@@ -19,20 +18,8 @@ NUM_TRAIN, NUM_HELDOUT, NUM_STEPS = 1000, 500, 400
 
 
 @pytest.fixture(scope="module")
-def mnist_folder():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (
-        os.environ.get("VILAB_DATA_DIR"),
-        os.path.join(here, "..", "..", "..", "shared", "data"),
-    ):
-        if folder and os.path.isdir(os.path.join(folder, "MNIST", "raw")):
-            return os.path.abspath(folder)
-    pytest.skip("MNIST not available: set VILAB_DATA_DIR to a folder holding MNIST/raw")
-
-
-@pytest.fixture(scope="module")
-def data(mnist_folder):
-    return ex.load_data(NUM_TRAIN, NUM_HELDOUT, data_dir=mnist_folder)
+def data(shared_data_dir):
+    return ex.load_data(NUM_TRAIN, NUM_HELDOUT, data_dir=shared_data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -47,15 +34,15 @@ def trainer(data):
     return trainer
 
 
-def test_data_are_jittered_digits_without_constant_pixels(data, mnist_folder):
+def test_data_are_jittered_digits_without_constant_pixels(data, shared_data_dir):
     assert data.x_train.shape == (NUM_TRAIN, 784) and data.x_heldout.shape == (NUM_HELDOUT, 784)
     assert set(data.y_train.tolist()) == {0, 1, 2} == set(data.y_heldout.tolist())
     # every pixel varies at least by the jitter: psi cannot collapse to 0
     assert float(data.x_train.std(0).min()) > 0.8 * ex.JITTER_SCALE
-    again = ex.load_data(NUM_TRAIN, NUM_HELDOUT, data_dir=mnist_folder)
+    again = ex.load_data(NUM_TRAIN, NUM_HELDOUT, data_dir=shared_data_dir)
     assert torch.equal(again.x_train, data.x_train)
     assert not torch.equal(
-        ex.load_data(20, 5, seed=1, data_dir=mnist_folder).x_train, data.x_train[:20]
+        ex.load_data(20, 5, seed=1, data_dir=shared_data_dir).x_train, data.x_train[:20]
     )  # the jitter follows the seed
 
 
@@ -112,7 +99,7 @@ def test_live_plot_shows_the_digits(trainer):
     assert len(ax.collections) == 3 and f"step {NUM_STEPS}" in ax.get_title()
 
 
-def test_bad_input_is_explained(data, mnist_folder):
+def test_bad_input_is_explained(data, shared_data_dir):
     w, mu, psi = torch.zeros(784, 2), torch.zeros(784), torch.ones(784)
     with pytest.raises(ValueError, match=r"mu \(D,\)"):
         ex.log_likelihood(w, mu[:10], psi, data.x_heldout[:5])
@@ -121,11 +108,11 @@ def test_bad_input_is_explained(data, mnist_folder):
     with pytest.raises(ValueError, match=r"shape \(N, D\)"):
         ex.log_likelihood(w, mu, psi, data.x_heldout[:5].reshape(5, 28, 28))
     with pytest.raises(ValueError, match="jitter_scale"):
-        ex.load_data(10, 10, jitter_scale=-1.0, data_dir=mnist_folder)
+        ex.load_data(10, 10, jitter_scale=-1.0, data_dir=shared_data_dir)
 
 
-def test_train_smoke_report_is_complete(mnist_folder, monkeypatch):
-    monkeypatch.setenv("VILAB_DATA_DIR", mnist_folder)
+def test_train_smoke_report_is_complete(shared_data_dir, monkeypatch):
+    monkeypatch.setenv("VILAB_DATA_DIR", shared_data_dir)
     report = ex.train(smoke=True, progress=False)
     json.dumps(report.summary)
     loglik = report.summary["heldout_loglik_per_image"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 
 import numpy as np
 import pyro.poutine as poutine
@@ -20,29 +19,17 @@ from vilab.exercises.vae_networks import make_networks
 
 
 @pytest.fixture(scope="module")
-def mnist_folder():
-    here = os.path.dirname(os.path.abspath(__file__))
-    for folder in (
-        os.environ.get("VILAB_DATA_DIR"),
-        os.path.join(here, "..", "..", "..", "shared", "data"),
-    ):
-        if folder and os.path.isdir(os.path.join(folder, "MNIST", "raw")):
-            return folder
-    pytest.skip("MNIST not available: set VILAB_DATA_DIR to a folder holding MNIST/raw")
+def data(shared_data_dir):
+    return ex.load_data(num_train=600, num_heldout=300, data_dir=shared_data_dir)
 
 
-@pytest.fixture(scope="module")
-def data(mnist_folder):
-    return ex.load_data(num_train=600, num_heldout=300, data_dir=mnist_folder)
-
-
-def test_data_split_is_binary_disjoint_and_fixed(data, mnist_folder):
+def test_data_split_is_binary_disjoint_and_fixed(data, shared_data_dir):
     assert data.x_train.shape == (600, 784) and data.x_heldout.shape == (300, 784)
     assert set(data.x_train.unique().tolist()) == {0.0, 1.0}
     assert set(data.y_heldout.unique().tolist()) == set(range(10))
     train_rows = {row.numpy().tobytes() for row in data.x_train}
     assert not any(row.numpy().tobytes() in train_rows for row in data.x_heldout)
-    again = ex.load_data(num_train=600, num_heldout=300, data_dir=mnist_folder)
+    again = ex.load_data(num_train=600, num_heldout=300, data_dir=shared_data_dir)
     assert torch.equal(again.x_train, data.x_train) and torch.equal(again.y_heldout, data.y_heldout)
 
 
@@ -153,11 +140,11 @@ def test_jit_option_trains(data):
     assert trainer.history.loss[-1] < trainer.history.loss[0]
 
 
-def test_bad_inputs_are_explained(data, mnist_folder):
+def test_bad_inputs_are_explained(data, shared_data_dir):
     with pytest.raises(ValueError, match="binarize='static' or 'dynamic'"):
         ex.load_data(num_train=10, num_heldout=10, binarize=None)
     with pytest.raises(ValueError, match="num_train \\+ num_heldout <= 10,000"):
-        ex.load_data(num_train=9000, num_heldout=2000, data_dir=mnist_folder)
+        ex.load_data(num_train=9000, num_heldout=2000, data_dir=shared_data_dir)
     with pytest.raises(ValueError, match="batch_size to be a whole number from 1 to 600"):
         ex.make_trainer(data, batch_size=1000)
     with pytest.raises(ValueError, match="z_dim to be a whole number"):
@@ -183,11 +170,11 @@ def test_live_plot_and_train_report(data, monkeypatch):
 
 
 @pytest.mark.slow
-def test_defaults_reach_the_class_target(mnist_folder):
+def test_defaults_reach_the_class_target(shared_data_dir):
     """The exercise's defaults on the full 8,000 / 2,000 split reach a held-out ELBO of
     -165 nats per image in 1,000 steps (about 20 s on two cores; the benchmark reports
     what 60 s of training gives)."""
-    data = ex.load_data(smoke=False, data_dir=mnist_folder)
+    data = ex.load_data(smoke=False, data_dir=shared_data_dir)
     trainer = ex.make_trainer(data, seed=0, split_every=None)
     trainer.run(1000, progress=False)
     assert ex.heldout_elbo(trainer, data.x_heldout) >= -165
