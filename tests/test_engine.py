@@ -187,8 +187,7 @@ def test_learning_rate_change_takes_effect_on_the_next_step():
     trainer.lr = 0.002
     before = trainer.param("loc_loc").clone()
     trainer.step(1)
-    optim = next(iter(trainer.optim.optim_objs.values()))
-    assert optim.param_groups[0]["lr"] == 0.002
+    assert trainer.optim.param_groups[0]["lr"] == 0.002
     assert trainer.lr == 0.002
     assert not torch.equal(before, trainer.param("loc_loc"))
 
@@ -233,6 +232,29 @@ def test_nan_loss_stops_training_and_keeps_the_last_finite_parameters():
     assert len(trainer.history) == 5
     assert same_params(trainer.params(), snapshots[4])
     assert all(math.isfinite(float(v)) for v in trainer.params().values())
+
+
+def test_a_nan_gradient_under_a_finite_loss_stops_training_before_the_update():
+    class NanGradientAfter(InfiniteAfter):
+        """sqrt(-loc) is NaN but masked out of the loss, so the loss stays finite while the
+        gradient of loc_loc becomes 0 * NaN = NaN."""
+
+        def __call__(self, x):
+            self.calls += 1
+            loc = pyro.sample("loc", dist.Normal(0.0, 10.0))
+            with pyro.plate("data", len(x)):
+                pyro.sample("x", dist.Normal(loc, 1.0), obs=x)
+            if self.calls > self.n:
+                masked = torch.where(loc > 1e9, torch.sqrt(-loc.abs() - 1.0), torch.zeros(()))
+                pyro.factor("masked", masked)
+
+    trainer = Trainer(NanGradientAfter(n=1 + 4), gaussian_guide, args=(DATA,), lr=0.1)
+    snapshots = []
+    trainer.add_callback(lambda t: snapshots.append(t.params()), every=1)
+    with pytest.raises(TrainingDiverged, match="step 5: a gradient became NaN/inf"):
+        trainer.run(50, progress=False)
+    assert len(trainer.history) == 4 and math.isfinite(trainer.history.loss[-1])
+    assert same_params(trainer.params(), snapshots[3])
 
 
 def test_invalid_distribution_parameters_are_reported_as_divergence():

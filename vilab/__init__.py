@@ -24,6 +24,7 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'vilab' has no attribute {name!r}")
 
+
 __all__ = [
     "Callback",
     "CheckpointError",

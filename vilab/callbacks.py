@@ -57,9 +57,10 @@ class ProgressBar(Callback):
         done = trainer.num_steps_done
         self._bar.update(done - self._counted)
         self._counted = done
-        elbo = trainer.history.elbo_per_point
-        if len(elbo):
-            self._bar.set_postfix_str(f"ELBO/point {elbo[-1]:.4g}", refresh=False)
+        history = trainer.history
+        if history.loss:  # the last value only: converting the whole history grows with it
+            elbo_per_point = -history.loss[-1] / history.num_data
+            self._bar.set_postfix_str(f"ELBO/point {elbo_per_point:.4g}", refresh=False)
 
     def on_run_end(self, trainer, error) -> None:
         if self._bar is not None:

@@ -16,7 +16,6 @@ import torch
 
 from .errors import CheckpointError
 from .history import History
-from .options import make_optim
 
 FORMAT = "vilab-checkpoint"
 VERSION = 1
@@ -100,7 +99,7 @@ def load_checkpoint(trainer, path) -> None:
             with torch.no_grad():
                 target.copy_(value)
     trainer._lr = float(state["lr"])
-    trainer.optim = make_optim(trainer.optim_choice, lambda: trainer._lr, trainer.optim_args)
+    trainer.optim = trainer.new_optim()
     trainer.optim.set_state(state["optim"])
     trainer.scope.rng_state = _decode_rng(state["rng"])
     trainer.num_steps_done = int(state["num_steps_done"])

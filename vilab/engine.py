@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import pyro
 import pyro.poutine as poutine
 import torch
-from pyro.infer.util import torch_item, zero_grads
+from pyro.infer.util import torch_item
 
 from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
@@ -44,8 +44,9 @@ class Trainer:
         optim_args: further optimiser options, e.g. {"lrd": 0.999} (learning-rate decay per
             step) for "clipped_adam", or {"betas": (0.9, 0.99)}.
         elbo: "trace" (Trace_ELBO) or "meanfield" (TraceMeanField_ELBO), or an ELBO object.
-        jit: compile the ELBO with PyTorch's JIT (faster for small models; the model must
-            have a fixed structure).
+        jit: compile the ELBO with PyTorch's JIT and update with the fused Adam/SGD kernels
+            (faster for small models; the model must have a fixed structure). Without it,
+            every step is exactly Pyro's ``svi.step`` with the matching ``pyro.optim``.
         num_particles: samples per ELBO estimate.
         seed: the same seed, model and data give the same loss trace, whatever else runs.
         num_data: data points used to report the ELBO per point (default: inferred from the
@@ -111,12 +112,19 @@ class Trainer:
         self.loss = make_elbo(
             self.elbo_choice, self.num_particles, self.jit, self.vectorize_particles
         )
-        self.optim = make_optim(self.optim_choice, lambda: self._lr, self.optim_args)
+        self.optim = self.new_optim()
         self.num_steps_done = 0
         self._elapsed = 0.0
         num_data = self._initialise()
         self._restore_initial_values()
+        if self.jit:
+            self._compile()
         self.history = History(num_data=num_data)
+
+    def new_optim(self):
+        """A fresh optimiser as chosen (with ``jit=True``, the fused Adam/SGD kernels: the
+        fast mode's numbers differ from the plain loop's anyway)."""
+        return make_optim(self.optim_choice, self._lr, self.optim_args, fused=self.jit)
 
     def _restore_initial_values(self) -> None:
         """Make a reset bring back the very first parameter values. Plain ``pyro.param``
@@ -151,6 +159,15 @@ class Trainer:
             # the particle dimension sits left of the model's plates, as Pyro's own guess does
             self.loss.max_plate_nesting = checks.plate_nesting(model_trace, guide_trace) + 1
         return self._num_data_arg or checks.count_observed(model_trace)
+
+    def _compile(self) -> None:
+        """Trace the JIT-compiled ELBO now. Tracing runs the model and guide, drawing random
+        numbers; done here, off the training's random stream, it cannot shift the stream of
+        a reset or of a run resumed from a checkpoint."""
+        args, kwargs = self._step_args(0)
+        with self.scope.inspecting(), poutine.trace(param_only=True) as param_capture:
+            self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        _clear_grads(site["value"].unconstrained() for site in param_capture.trace.nodes.values())
 
     def _step_args(self, step: int) -> tuple[tuple, dict]:
         if self.batch_fn is None:
@@ -258,10 +275,10 @@ class Trainer:
         params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
         loss = torch_item(loss)
         if not (math.isfinite(loss) and _grads_finite(params)):
-            zero_grads(params)
+            _clear_grads(params)
             raise self._diverged(loss)
         self.optim(params)
-        zero_grads(params)
+        _clear_grads(params)
         return loss
 
     def _diverged(self, loss: float, detail: str = "") -> TrainingDiverged:
@@ -347,10 +364,29 @@ class Trainer:
 
 
 def _grads_finite(params) -> bool:
-    """One reduction for all gradients: a NaN/inf anywhere makes its tensor's sum non-finite
-    (checking every element of every gradient cost ~10% of a VAE step)."""
-    sums = [p.grad.sum() for p in params if p.grad is not None]
-    return not sums or bool(torch.isfinite(torch.stack(sums)).all())
+    """Whether every gradient is finite, in one fused call: the kernel behind PyTorch's
+    GradScaler (it multiplies the gradients by 1.0, which changes no bit). Checking tensor by
+    tensor cost ~45 µs of a 1.2 ms temperature-model step; gradients that kernel refuses
+    (sparse, several devices) are checked one by one."""
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return True
+    found_nonfinite = torch.zeros((), device=grads[0].device)
+    try:
+        torch._amp_foreach_non_finite_check_and_unscale_(
+            grads, found_nonfinite, torch.ones((), device=grads[0].device)
+        )
+    except (RuntimeError, NotImplementedError, AttributeError):
+        dense = [g.coalesce().values() if g.is_sparse else g for g in grads]
+        return all(bool(torch.isfinite(g).all()) for g in dense)
+    return not found_nonfinite.item()
+
+
+def _clear_grads(params) -> None:
+    """Drop the gradients, so the next backward writes fresh ones (Pyro's ``zero_grads``
+    allocates zero tensors to add them to: the same numbers, more work)."""
+    for p in params:
+        p.grad = None
 
 
 def _check_num_steps(num_steps) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pyro.optim
+import torch
 from pyro.infer import (
     ELBO,
     JitTrace_ELBO,
@@ -13,6 +15,8 @@ from pyro.infer import (
     TraceMeanField_ELBO,
 )
 
+from .optimiser import SharedOptimiser
+
 ELBO_CHOICES = {
     # name: (plain, jit-compiled)
     "trace": (Trace_ELBO, JitTrace_ELBO),
@@ -20,9 +24,10 @@ ELBO_CHOICES = {
 }
 
 OPTIM_CHOICES = {
-    "adam": pyro.optim.Adam,
-    "clipped_adam": pyro.optim.ClippedAdam,
-    "sgd": pyro.optim.SGD,
+    # name: torch optimiser, the same classes pyro.optim.Adam/ClippedAdam/SGD wrap
+    "adam": torch.optim.Adam,
+    "clipped_adam": pyro.optim.clipped_adam.ClippedAdam,
+    "sgd": torch.optim.SGD,
 }
 
 
@@ -57,9 +62,19 @@ def check_lr(lr) -> float:
     return float(lr)
 
 
-def make_optim(optim: str | pyro.optim.PyroOptim, lr_of, optim_args: dict | None = None):
-    """A Pyro optimiser from a name; ``lr_of()`` returns the current learning rate, so a
-    changed rate also reaches parameters first seen after the change."""
+def optim_option_names(optim: str) -> set[str]:
+    """The options (besides ``lr``) that the optimiser called ``optim`` accepts."""
+    accepted = inspect.signature(OPTIM_CHOICES[optim].__init__).parameters
+    return set(accepted) - {"self", "params", "lr"}
+
+
+def make_optim(
+    optim: str | pyro.optim.PyroOptim, lr: float, optim_args: dict | None = None, fused=False
+):
+    """The optimiser called ``optim`` with learning rate ``lr`` and ``optim_args``, as one
+    :class:`~vilab.optimiser.SharedOptimiser` for all parameters; a ``pyro.optim`` object is
+    used as it is. ``fused=True`` picks torch's fused kernel where the optimiser has one
+    (Adam, SGD): the same algorithm, faster, equal to the plain one up to the last bits."""
     if isinstance(optim, pyro.optim.PyroOptim):
         return optim
     if optim not in OPTIM_CHOICES:
@@ -70,11 +85,25 @@ def make_optim(optim: str | pyro.optim.PyroOptim, lr_of, optim_args: dict | None
     extra = dict(optim_args or {})
     if "lr" in extra:
         raise ValueError("Give the learning rate as lr=..., not inside optim_args.")
-    return OPTIM_CHOICES[optim](lambda module_name, param_name: {"lr": lr_of(), **extra})
+    unknown = sorted(set(extra) - optim_option_names(optim))
+    if unknown:
+        hint = " The learning-rate decay lrd belongs to 'clipped_adam'." if "lrd" in unknown else ""
+        raise ValueError(
+            f"optim_args {unknown} are not options of {optim!r}; it accepts "
+            f"{sorted(optim_option_names(optim))}.{hint}"
+        )
+    options = {"lr": lr, **extra}
+    if fused and "fused" in optim_option_names(optim):
+        options.setdefault("fused", True)
+    return SharedOptimiser(OPTIM_CHOICES[optim], options)
 
 
-def set_optim_lr(optim: pyro.optim.PyroOptim, lr: float) -> None:
-    """Change the learning rate of every parameter the optimiser already tracks."""
+def set_optim_lr(optim, lr: float) -> None:
+    """Change the learning rate of every parameter the optimiser already tracks (and, for
+    vilab's own optimisers, of parameters it meets later)."""
+    if isinstance(optim, SharedOptimiser):
+        optim.set_lr(lr)
+        return
     for torch_optim in optim.optim_objs.values():
         for group in torch_optim.param_groups:
             group["lr"] = lr

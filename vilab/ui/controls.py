@@ -16,18 +16,14 @@ switching back restores it.
 
 from __future__ import annotations
 
-import inspect
 import math
 
 import ipywidgets as widgets
-import torch
-from pyro.optim.clipped_adam import ClippedAdam
 
-from ..options import make_elbo, make_optim
+from ..options import OPTIM_CHOICES, make_elbo, make_optim, optim_option_names
 
 OPTIM_OPTIONS = [("Adam", "adam"), ("ClippedAdam", "clipped_adam"), ("SGD", "sgd")]
 ELBO_OPTIONS = [("Trace_ELBO", "trace"), ("TraceMeanField_ELBO", "meanfield")]
-_TORCH_OPTIM = {"adam": torch.optim.Adam, "clipped_adam": ClippedAdam, "sgd": torch.optim.SGD}
 # which widgets each state enables (the learning rate and the plot options are always live)
 _ENABLED = {
     "idle": {"start", "step", "reset", "settings"},
@@ -39,10 +35,9 @@ _ENABLED = {
 
 def applicable_optim_args(optim, optim_args: dict) -> tuple[dict, list[str]]:
     """The options in ``optim_args`` that optimiser ``optim`` accepts, and the dropped names."""
-    cls = _TORCH_OPTIM.get(optim) if isinstance(optim, str) else None
-    if cls is None:
+    if not isinstance(optim, str) or optim not in OPTIM_CHOICES:
         return dict(optim_args), []
-    accepted = set(inspect.signature(cls.__init__).parameters)
+    accepted = optim_option_names(optim)
     kept = {k: v for k, v in optim_args.items() if k in accepted}
     return kept, sorted(set(optim_args) - set(kept))
 
@@ -53,7 +48,7 @@ def rebuild_trainer(trainer, optim, elbo, num_particles: int, optim_args: dict) 
     optimiser options that do not apply to ``optim`` and were left out."""
     kept, dropped = applicable_optim_args(optim, optim_args)
     make_elbo(elbo, num_particles, trainer.jit, trainer.vectorize_particles)  # raises if bad
-    make_optim(optim, lambda: trainer.lr, kept)
+    make_optim(optim, trainer.lr, kept)
     trainer.optim_choice, trainer.elbo_choice = optim, elbo
     trainer.num_particles, trainer.optim_args = num_particles, kept
     trainer.reset()
