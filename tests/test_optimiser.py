@@ -187,9 +187,9 @@ def test_the_gradient_check_finds_any_nan_or_inf_and_changes_no_gradient():
 
 
 def test_the_gradient_check_handles_gradients_the_fused_kernel_refuses():
-    sparse = torch.sparse_coo_tensor([[0, 2]], [1.0, 2.0], (4,))
+    sparse = torch.sparse_coo_tensor([[0, 2]], [1.0, 2.0], (4,), check_invariants=True)
     assert _grads_finite(with_grads(sparse, torch.ones(2)))
-    broken = torch.sparse_coo_tensor([[0, 2]], [1.0, float("nan")], (4,))
+    broken = torch.sparse_coo_tensor([[0, 2]], [1.0, float("nan")], (4,), check_invariants=True)
     assert not _grads_finite(with_grads(broken, torch.ones(2)))
 
 
