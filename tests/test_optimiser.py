@@ -221,3 +221,18 @@ def test_parameters_the_fused_kernel_cannot_take_fall_back_to_the_plain_one():
     optim([param])
     assert optim.optimizer.defaults["fused"] is False
     torch.testing.assert_close(param.detach(), torch.full((3,), -0.1))  # Adam's first step
+
+
+def test_a_pyro_optim_object_is_used_as_it_is_and_matches_the_named_choice():
+    def make(optim):
+        return Trainer(regression_model, regression_guide, args=(X, Y), lr=0.05, optim=optim)
+
+    named, own = make("adam"), make(pyro.optim.Adam({"lr": 0.05}))
+    assert isinstance(own.optim, pyro.optim.PyroOptim) and not isinstance(
+        own.optim, SharedOptimiser
+    )
+    named.run(30, progress=False)
+    own.run(30, progress=False)
+    assert own.history.loss == named.history.loss
+    own.lr = 0.01  # reaches the per-parameter optimisers Pyro made
+    assert all(opt.param_groups[0]["lr"] == 0.01 for opt in own.optim.optim_objs.values())
