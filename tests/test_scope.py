@@ -19,10 +19,10 @@ def test_scope_swaps_params_and_restores_them():
         assert "shared" not in pyro.get_param_store()
         pyro.param("shared", torch.tensor(2.0))
         with scope:  # re-entering (a callback during a step) changes nothing
-            assert float(pyro.param("shared")) == 2.0
-    assert float(pyro.param("shared")) == 1.0
+            assert pyro.param("shared").item() == 2.0
+    assert pyro.param("shared").item() == 1.0
     with scope:
-        assert float(pyro.param("shared")) == 2.0
+        assert pyro.param("shared").item() == 2.0
 
 
 def test_scope_random_stream_continues_across_entries():
