@@ -14,6 +14,7 @@ from pyro.infer import (
     Trace_ELBO,
     TraceMeanField_ELBO,
 )
+from pyro.optim.clipped_adam import ClippedAdam
 
 from .optimiser import SharedOptimiser
 
@@ -26,7 +27,7 @@ ELBO_CHOICES = {
 OPTIM_CHOICES = {
     # name: torch optimiser, the same classes pyro.optim.Adam/ClippedAdam/SGD wrap
     "adam": torch.optim.Adam,
-    "clipped_adam": pyro.optim.clipped_adam.ClippedAdam,
+    "clipped_adam": ClippedAdam,
     "sgd": torch.optim.SGD,
 }
 
