@@ -167,7 +167,7 @@ class Trainer:
         args, kwargs = self._step_args(0)
         with self.scope.inspecting(), poutine.trace(param_only=True) as param_capture:
             self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
-        _clear_grads(site["value"].unconstrained() for site in param_capture.trace.nodes.values())
+        _clear_grads(_captured_params(param_capture.trace))
 
     def _step_args(self, step: int) -> tuple[tuple, dict]:
         if self.batch_fn is None:
@@ -272,7 +272,7 @@ class Trainer:
             if "found invalid values" not in str(exc):
                 raise
             raise self._diverged(math.nan, detail=str(exc).split("\nTrace Shapes")[0]) from exc
-        params = {site["value"].unconstrained() for site in param_capture.trace.nodes.values()}
+        params = _captured_params(param_capture.trace)
         loss = torch_item(loss)
         if not (math.isfinite(loss) and _grads_finite(params)):
             _clear_grads(params)
@@ -380,6 +380,12 @@ def _grads_finite(params) -> bool:
         dense = [g.coalesce().values() if g.is_sparse else g for g in grads]
         return all(bool(torch.isfinite(g).all()) for g in dense)
     return not found_nonfinite.item()
+
+
+def _captured_params(trace) -> set[torch.Tensor]:
+    """The unconstrained tensors behind the ``pyro.param`` sites of a param-only trace: what
+    the optimiser updates (as in Pyro's ``SVI.step``)."""
+    return {site["value"].unconstrained() for site in trace.nodes.values()}
 
 
 def _clear_grads(params) -> None:

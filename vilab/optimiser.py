@@ -106,12 +106,12 @@ class SharedOptimiser(PyroOptim):
     def _restore(self, params) -> None:
         store = pyro.get_param_store()
         group = self.optimizer.param_groups[0]
+        on_device = any(group.get(k) for k in ("fused", "capturable"))
         for param in params:
             if param in self.optimizer.state:
                 continue
             saved = self._waiting.pop(store.param_name(param), None)
             if saved is not None:
-                on_device = any(group.get(k) for k in ("fused", "capturable"))
                 self.optimizer.state[param] = {
                     key: _cast_like(param, key, value, on_device)
                     for key, value in saved["state"].get(0, {}).items()

@@ -86,15 +86,16 @@ def make_optim(
     extra = dict(optim_args or {})
     if "lr" in extra:
         raise ValueError("Give the learning rate as lr=..., not inside optim_args.")
-    unknown = sorted(set(extra) - optim_option_names(optim))
+    accepted = optim_option_names(optim)
+    unknown = sorted(set(extra) - accepted)
     if unknown:
         hint = " The learning-rate decay lrd belongs to 'clipped_adam'." if "lrd" in unknown else ""
         raise ValueError(
             f"optim_args {unknown} are not options of {optim!r}; it accepts "
-            f"{sorted(optim_option_names(optim))}.{hint}"
+            f"{sorted(accepted)}.{hint}"
         )
     options = {"lr": lr, **extra}
-    if fused and "fused" in optim_option_names(optim):
+    if fused and "fused" in accepted:
         options.setdefault("fused", True)
     return SharedOptimiser(OPTIM_CHOICES[optim], options)
 
