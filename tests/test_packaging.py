@@ -10,7 +10,8 @@ import pytest
 tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python >= 3.11")
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+# conda-forge name -> PyPI name (conda-forge's "graphviz" is the `dot` program itself)
+CONDA_NAMES = {"pytorch": "torch", "python-graphviz": "graphviz"}
 
 
 def _name(requirement: str) -> str:
