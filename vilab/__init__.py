@@ -14,7 +14,16 @@ __version__ = "0.1.0"
 
 # Submodules reachable as attributes (``vilab.ui.TrainingPanel``) but imported only on first
 # use, so ``import vilab`` stays light and never imports ipywidgets.
-_LAZY_SUBMODULES = {"checks", "datasets", "exercises", "plots", "reference", "ui"}
+_LAZY_SUBMODULES = {
+    "arviz_export",
+    "checks",
+    "datasets",
+    "exercises",
+    "graph",
+    "plots",
+    "reference",
+    "ui",
+}
 
 
 def __getattr__(name):

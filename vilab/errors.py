@@ -24,3 +24,7 @@ class TrainingDiverged(VilabError, FloatingPointError):
 
 class CheckpointError(VilabError, ValueError):
     """A checkpoint file does not match the trainer it is loaded into."""
+
+
+class GraphvizMissing(VilabError, RuntimeError):
+    """Drawing a model graph needs the graphviz Python package and its `dot` program."""
