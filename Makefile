@@ -49,7 +49,9 @@ system-packages:
 	else \
 	    echo "Missing system packages:$$missing (the tests that need them will skip)."; \
 	    echo "  Debian/Ubuntu: sudo apt-get install$$missing"; \
-	    echo "  conda: conda install -c conda-forge graphviz   macOS: brew install graphviz"; \
+	    case "$$missing" in *graphviz*) \
+	        echo "  conda: conda install -c conda-forge graphviz   macOS: brew install graphviz";; \
+	    esac; \
 	    exit 0; \
 	fi; \
 	echo "Installing system packages:$$missing"; \
