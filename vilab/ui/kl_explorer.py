@@ -1,0 +1,239 @@
+"""KL explorer: a target p(z) set with sliders, a Gaussian q(z) fitted to it by reverse
+KL(q || p) (what VI does, trained live by vilab's Trainer) or forward KL(p || q) (moment
+matching), both divergences and their cross-entropy/entropy split.
+
+    explorer = KLExplorer(kind="two modes", separation=8.0, weight=0.3)
+    explorer           # in a notebook: the controls, q over p, the KL bars
+    explorer.q         # (loc, scale) of the fitted Gaussian
+
+Headless (tests, nbval) every change refits to the end before returning; in JupyterLab
+the reverse fit runs as an asyncio task on the kernel's loop (the rule and its reasons are
+in :mod:`vilab.ui.runner`) and the figure redraws while q moves, at most 10 times a
+second. The figure is a plain matplotlib Figure rendered to PNG in an ``ipywidgets.Image``;
+every callback's error is shown in ``explorer.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..kl import KINDS, kl_split, make_reverse_kl_trainer, make_target, moment_match, q_params
+from ..kl.divergence import gaussian_log_prob, target_entropy
+from ..kl.fit import NUM_STEPS, check_direction
+from ..plots.kl import plot_kl_split, plot_target_and_q
+from . import runner as run_rule
+from .runner import Runner
+
+REDRAW_SECONDS = 0.1  # at most 10 redraws a second while fitting
+DIRECTION_OPTIONS = (("reverse KL(q||p): VI", "reverse"), ("forward KL(p||q)", "forward"))
+
+
+class KLExplorer:
+    """Sliders for the target, a reverse/forward switch, q drawn over p with both KLs.
+
+    Arguments:
+        kind: the target, one of :data:`vilab.kl.KINDS`.
+        direction: "reverse" (fit q by SVI on KL(q||p)) or "forward" (moment matching).
+        separation, weight: the two-mode target's distance between modes and the left
+            mode's weight; skew: the skewed target's shape; df: the heavy-tailed target's
+            degrees of freedom.
+        num_steps, seed: of each reverse-KL fit (same settings, same answer).
+        live: fit in the background and redraw while fitting (None: the rule of
+            :mod:`vilab.ui.runner`, i.e. only in a person's JupyterLab).
+    """
+
+    def __init__(
+        self,
+        kind: str = "two modes",
+        direction: str = "reverse",
+        separation: float = 6.0,
+        weight: float = 0.3,
+        skew: float = 5.0,
+        df: float = 3.0,
+        num_steps: int = NUM_STEPS,
+        seed: int = 0,
+        live: bool | None = None,
+    ):
+        check_direction(direction)
+        if kind not in KINDS:
+            raise ValueError(f"Expected kind among {list(KINDS)}, got {kind!r}.")
+        self.num_steps, self.seed = num_steps, seed
+        self.live = run_rule.interactive() if live is None else live
+        slider = dict(continuous_update=False, style={"description_width": "initial"})
+        self.kind_dropdown = widgets.Dropdown(options=KINDS, value=kind, description="target")
+        self.separation_slider = widgets.FloatSlider(
+            value=separation, min=0.0, max=12.0, step=0.5, description="separation", **slider
+        )
+        self.weight_slider = widgets.FloatSlider(
+            value=weight, min=0.0, max=1.0, step=0.05, description="left weight", **slider
+        )
+        self.skew_slider = widgets.FloatSlider(
+            value=skew, min=-10.0, max=10.0, step=0.5, description="skew", **slider
+        )
+        self.df_slider = widgets.FloatSlider(
+            value=df, min=2.5, max=30.0, step=0.5, description="tail df", **slider
+        )
+        self.direction_buttons = widgets.ToggleButtons(options=DIRECTION_OPTIONS, value=direction)
+        self.status = widgets.HTML()
+        self.picture = widgets.Image(format="png")
+        self.errors = widgets.Output()  # what a failing callback raised
+        for control in self._controls():
+            control.observe(self.errors.capture()(self._on_change), names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.kind_dropdown, self.direction_buttons]),
+                widgets.HBox(
+                    [self.separation_slider, self.weight_slider, self.skew_slider, self.df_slider]
+                ),
+                self.picture,
+                self.status,
+                self.errors,
+            ]
+        )
+        self.figure = Figure(figsize=(10.0, 3.6), layout="constrained")
+        self.density_ax, self.split_ax = self.figure.subplots(
+            1, 2, gridspec_kw={"width_ratios": [3, 2]}
+        )
+        self.trainer, self.task, self._runner = None, None, None
+        self.redraws, self._last_redraw = 0, 0.0
+        self.fit()
+
+    def _controls(self):
+        return (
+            self.kind_dropdown,
+            self.separation_slider,
+            self.weight_slider,
+            self.skew_slider,
+            self.df_slider,
+            self.direction_buttons,
+        )
+
+    @property
+    def direction(self) -> str:
+        return self.direction_buttons.value
+
+    def current_target(self):
+        """The target the controls describe now."""
+        kind = self.kind_dropdown.value
+        settings = {
+            "two modes": {
+                "separation": self.separation_slider.value,
+                "weight": self.weight_slider.value,
+            },
+            "skewed": {"skew": self.skew_slider.value},
+            "heavy tails": {"df": self.df_slider.value},
+        }[kind]
+        return make_target(kind, **settings)
+
+    # -- fitting ------------------------------------------------------------------------
+
+    def fit(self) -> None:
+        """Refit q to the current target in the current direction (stopping a fit that is
+        still running), then redraw."""
+        self._stop_running_fit()
+        self._show_relevant_sliders()
+        self.target = self.current_target()
+        self._entropy_p = target_entropy(self.target)
+        if self.direction == "forward":
+            self.trainer = None
+            self.q = moment_match(self.target)
+            self.redraw()
+            return
+        self.trainer = make_reverse_kl_trainer(self.target, seed=self.seed)
+        self.q = q_params(self.trainer)
+        self._runner = Runner(self.trainer)
+        if self.live and run_rule.running_loop() is not None:
+            self.redraw()
+            self.task = asyncio.get_running_loop().create_task(self._fit_live(self._runner))
+        else:
+            self._runner.run_blocking(self.num_steps, after_chunk=lambda: None)
+            self.q = q_params(self.trainer)
+            self.redraw()
+
+    async def _fit_live(self, runner: Runner) -> None:
+        try:
+            await runner.run_async(self.num_steps, after_chunk=self._after_chunk)
+            self.q = q_params(runner.trainer)
+            self.redraw()
+        except Exception:  # shown in the error area, as a callback's error would be
+            with self.errors:
+                raise
+
+    def _after_chunk(self) -> None:
+        now = time.perf_counter()
+        if now - self._last_redraw >= REDRAW_SECONDS:
+            self.q = q_params(self.trainer)
+            self.redraw()
+
+    async def wait(self) -> None:
+        """Wait for a background fit to finish (at once when none runs)."""
+        if self.task is not None and not self.task.done():
+            await asyncio.shield(self.task)
+
+    def _stop_running_fit(self) -> None:
+        if self.task is not None and not self.task.done():
+            self._runner.request_stop()
+            self.task.cancel()
+        self.task = None
+
+    def _on_change(self, change) -> None:
+        self.fit()
+
+    # -- drawing ------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """q over p, the KL bars and the status line, from the current target and q."""
+        loc, scale = self.q
+        self.split = kl_split(self.target, loc, scale, entropy_p=self._entropy_p)
+        low = min(self.target.low, loc - 4 * scale)
+        high = max(self.target.high, loc + 4 * scale)
+        grid = np.linspace(low, high, 600)
+        q_density = np.exp(gaussian_log_prob(grid, loc, scale))
+        for ax in (self.density_ax, self.split_ax):
+            ax.clear()
+        how = "reverse KL(q||p), as VI" if self.direction == "reverse" else "forward KL(p||q)"
+        plot_target_and_q(
+            grid,
+            self.target.pdf(grid),
+            q_density,
+            ax=self.density_ax,
+            title=f"{self.target.label}: q fitted by {how}",
+            q_label=f"q = N({loc:.2f}, {scale:.2f})",
+        )
+        plot_kl_split(self.split, ax=self.split_ax)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=72)
+        self.picture.value = buffer.getvalue()
+        self.status.value = self._status_text()
+        self.redraws += 1
+        self._last_redraw = time.perf_counter()
+
+    def _status_text(self) -> str:
+        s = self.split
+        step = f"step {self.trainer.num_steps_done}/{self.num_steps}: " if self.trainer else ""
+        return (
+            f"{step}q = N({s.loc:.3f}, {s.scale:.3f}); p has mean {self.target.mean:.3f}, "
+            f"sd {self.target.sd:.3f}<br>"
+            f"KL(q||p) = {s.reverse_kl:.4f} = H(q,p) {s.cross_entropy_qp:.4f} - H(q) "
+            f"{s.entropy_q:.4f} nats &nbsp;|&nbsp; KL(p||q) = {s.forward_kl:.4f} = H(p,q) "
+            f"{s.cross_entropy_pq:.4f} - H(p) {s.entropy_p:.4f} nats"
+        )
+
+    def _show_relevant_sliders(self) -> None:
+        kind = self.kind_dropdown.value
+        shown = {
+            "two modes": (self.separation_slider, self.weight_slider),
+            "skewed": (self.skew_slider,),
+            "heavy tails": (self.df_slider,),
+        }[kind]
+        for s in (self.separation_slider, self.weight_slider, self.skew_slider, self.df_slider):
+            s.layout.display = None if s in shown else "none"
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
