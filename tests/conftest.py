@@ -1,27 +1,20 @@
-"""Test-wide set-up: smoke mode, one thread, a clean Pyro state and a fixed seed per test.
+"""Test-wide set-up: a clean Pyro state and a fixed seed per test, the shared data.
 
-Notebooks run under nbval in a kernel that inherits this process's environment, so
-setting VILAB_SMOKE here puts them in smoke mode too (export VILAB_SMOKE=0 to run the
-full class-sized notebooks).
+Smoke mode and the thread count are set for tests and notebooks alike in the repository's
+top-level conftest.py.
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("VILAB_SMOKE", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
-# One thread per process, also in the notebook kernels nbval starts (they inherit this
-# environment): on 2 cores, several threads per process oversubscribe and run 3x slower.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-
-import matplotlib  # noqa: E402
+import matplotlib
 
 matplotlib.use("Agg")
 
-import pyro  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import pyro
+import pytest
+import torch
 
 torch.set_num_threads(int(os.environ.get("VILAB_TEST_THREADS", "1")))
 

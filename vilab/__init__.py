@@ -5,12 +5,15 @@ interactive panel lives in :mod:`vilab.ui` and is imported only when asked for).
 """
 
 from .callbacks import Callback, ProgressBar
-from .config import smoke_mode
+from .config import apply_thread_policy, smoke_mode
 from .engine import Trainer
 from .errors import CheckpointError, ModelGuideMismatch, TrainingDiverged, VilabError
 from .history import History
 
 __version__ = "0.1.0"
+
+# One torch thread unless VILAB_NUM_THREADS says otherwise: measured in config.torch_threads.
+apply_thread_policy()
 
 # Submodules reachable as attributes (``vilab.ui.TrainingPanel``) but imported only on first
 # use, so ``import vilab`` stays light and never imports ipywidgets.

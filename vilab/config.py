@@ -38,3 +38,40 @@ def pick_steps(full: int, smoke: int, smoke_override: bool | None = None) -> int
     """Step count for the current mode; ``smoke_override`` beats the environment."""
     use_smoke = smoke_mode() if smoke_override is None else smoke_override
     return smoke if use_smoke else full
+
+
+THREADS_ENV_VAR = "VILAB_NUM_THREADS"
+
+
+def torch_threads() -> int:
+    """The number of torch threads vilab uses: ``VILAB_NUM_THREADS``, else 1.
+
+    Why 1 (``benchmarks/bench_threads.py`` measures it side by side on the course's models):
+    on a 2-core laptop, two threads never made a course model faster, and when anything else
+    keeps one core busy (a browser, a second kernel) two threads wait for each other at every
+    matrix product: a VAE step took 2.5-9x longer with 2 threads than with 1, and 500 VAE steps
+    took 149 s instead of 4.7 s in a class notebook. The course's models are small, so one
+    thread is also the fast choice on an idle machine (temperature model 0.70 vs 0.69 ms a
+    step). Set ``VILAB_NUM_THREADS=4`` (or call ``torch.set_num_threads``) for big models on a
+    machine of your own.
+    """
+    value = os.environ.get(THREADS_ENV_VAR, "").strip()
+    if not value:
+        return 1
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(
+            f"{THREADS_ENV_VAR}={value!r} is not understood: expected a whole number >= 1, "
+            f"e.g. {THREADS_ENV_VAR}=1 (the default) or {THREADS_ENV_VAR}=4."
+        )
+    return int(value)
+
+
+def apply_thread_policy() -> int:
+    """Set torch's intra-op threads to :func:`torch_threads` (done once, on ``import vilab``:
+    the one place the choice is made, instead of a line in every notebook)."""
+    import torch
+
+    threads = torch_threads()
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return threads

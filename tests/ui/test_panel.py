@@ -18,7 +18,8 @@ from vilab import Callback, TrainingDiverged
 from vilab.exercises import temperature
 from vilab.plots.elbo import downsample, moving_average
 from vilab.ui import TrainingPanel
-from vilab.ui.live_plot import log_scale_values
+from vilab.ui.live_plot import RedrawThrottle, log_scale_values, static_figure
+from vilab.ui.view import CHART_INTERVAL, CHART_SHARE
 
 
 def sgd_trainer(lr=0.01, seed=0):
@@ -52,9 +53,11 @@ def test_headless_train_runs_to_the_end_and_leaves_a_static_figure(capsys):
     assert panel.state == "idle" and trainer.num_steps_done == 25
     elbo = -trainer.history.loss[-1]
     assert capsys.readouterr().out.startswith(f"step 25 · ELBO {elbo:.4g}")
-    x, y = panel.plot.raw_line.get_data()
+    assert panel.chart.value == "" and panel.image.value == b""  # nothing live when headless
+    figure = static_figure(trainer, temperature_live_plot, smoothing=1)
+    x, y = figure.axes[0].lines[0].get_data()
     np.testing.assert_allclose(y, trainer.history.elbo_per_point)
-    assert panel.image.value == b""  # nothing rendered during a headless run
+    assert "temperature" in figure.axes[1].get_title().lower()
 
 
 def test_states_idle_running_paused_running_idle_and_pause_is_immediate():
@@ -190,26 +193,84 @@ def test_changing_optimiser_elbo_and_particles_rebuilds_and_resets():
     assert trainer.optim_args == {"lrd": 0.997}
 
 
-def test_figure_lines_are_the_engine_history_downsampled_smoothed_and_log_scaled():
+def test_chart_lines_are_the_engine_history_downsampled_smoothed_and_log_scaled():
     trainer = temperature.make_trainer()
     panel = TrainingPanel(trainer, num_steps=120)
-    panel.plot.max_points = 50
+    panel.view.live = True  # as once displayed
+    panel.view.elbo_chart.max_points = 50
+    assert panel.smoothing.value > 1  # the default view is a trend over the raw trace
+    panel.smoothing.value = 1
     panel.train()
+    drawn = panel.view.elbo_chart.last
     steps = np.asarray(trainer.history.step, dtype=float)
     elbo = trainer.history.elbo_per_point
     np.testing.assert_allclose(
-        np.column_stack(panel.plot.raw_line.get_data()),
-        np.column_stack(downsample(steps, elbo, 50)),
+        np.column_stack(drawn["raw"]), np.column_stack(downsample(steps, elbo, 50))
     )
+    assert drawn["smooth"] is None and panel.chart.value.startswith("<svg")
     panel.smoothing.value = 20
+    drawn = panel.view.elbo_chart.last
     np.testing.assert_allclose(
-        panel.plot.smooth_line.get_data()[1], downsample(steps, moving_average(elbo, 20), 50)[1]
+        drawn["smooth"][1], downsample(steps, moving_average(elbo, 20), 50)[1]
     )
+    assert "moving average (20)" in panel.chart.value
     panel.log_scale.value = True
-    assert panel.plot.elbo_ax.get_yscale() == "log"
+    drawn = panel.view.elbo_chart.last
+    assert drawn["log_scale"] and "log" in drawn["ylabel"]
     values, shift = log_scale_values(-elbo)
-    np.testing.assert_allclose(panel.plot.raw_line.get_data()[1], downsample(steps, values, 50)[1])
-    assert (f"+ {shift:g}" in panel.plot.elbo_ax.get_ylabel()) == (shift > 0)
+    np.testing.assert_allclose(drawn["raw"][1], downsample(steps, values, 50)[1])
+    assert (f"+ {shift:g}" in drawn["ylabel"]) == (shift > 0)
+
+
+def test_the_chart_grows_during_a_run_and_redraws_often_but_cheaply():
+    """A live run: the ELBO chart appears long before the end and is redrawn at its own
+    pace (not once per chunk), the costly posterior figure less often."""
+    trainer = temperature.make_trainer(num_particles=1, vectorize_particles=False)
+    panel = TrainingPanel(trainer, num_steps=600, live_plot=temperature_live_plot)
+    seen = []
+
+    async def scenario():
+        panel.train(block=False)
+        while panel.state == "running":
+            seen.append(
+                (trainer.num_steps_done, len(panel.view.elbo_chart.last.get("raw", [[]])[0]))
+            )
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    mid_run = [points for step, points in seen if 0 < step < 450]
+    assert mid_run and max(mid_run) > 0  # a curve was on screen before three quarters
+    chart, figure = panel.view.chart_throttle, panel.view.figure_throttle
+    assert chart.count >= figure.count
+    elapsed = trainer.history.elapsed
+    assert chart.count <= 2 + elapsed / chart.min_interval
+
+
+def test_redraw_pacing_allows_five_chart_frames_a_second():
+    clock = [0.0]
+    throttle = RedrawThrottle(CHART_INTERVAL, CHART_SHARE, clock=lambda: clock[0])
+    frames = 0
+    while clock[0] < 10.0:  # chunks of 50 ms, a 2 ms chart
+        clock[0] += 0.05
+        if throttle.due():
+            clock[0] += 0.002
+            throttle.record(0.002)
+            frames += 1
+    assert frames / 10.0 >= 5.0
+
+
+def test_log_evidence_draws_the_line_the_gap_and_the_split():
+    trainer = temperature.make_trainer()
+    panel = TrainingPanel(trainer, num_steps=200, log_evidence=-2.512)
+    panel.view.live = True
+    panel.train()
+    assert "ln p(x) per point" in panel.chart.value and "KL(q || posterior)" in panel.chart.value
+    assert panel.view.elbo_chart.last["evidence"] == pytest.approx(-2.512)
+    assert "ln p(x) = ELBO + KL: -2.512 = " in panel.status.value
+    gap = panel.view.elbo_chart.last["gap"][1]
+    assert gap[-1] < gap[0]  # KL(q || posterior) shrinks as training goes
+    with pytest.raises(TypeError, match="log_evidence must be ln p"):
+        TrainingPanel(trainer, log_evidence="high")
 
 
 def test_log_scale_values_shift_only_when_needed():
@@ -237,12 +298,13 @@ def test_redraws_are_throttled_not_per_step_and_the_image_is_rendered():
     asyncio.run(scenario())
     assert bytes(panel.image.value).startswith(b"\x89PNG")
     elapsed = trainer.history.elapsed
-    # the first redraw one interval after the start, then at least 0.1 s apart, one at the end
-    assert panel.throttle.count <= 1 + elapsed / panel.throttle.min_interval
-    assert panel.throttle.count < trainer.num_steps_done / 5
+    # the first redraw one interval after the start, then at least 0.3 s apart, one at the end
+    figure = panel.view.figure_throttle
+    assert figure.count <= 1 + elapsed / figure.min_interval
+    assert figure.count < trainer.num_steps_done / 5
     assert hook_steps[-1] == 150  # the posterior at the end of the run is shown
     assert all(b - a >= 40 for a, b in zip(hook_steps[:-2], hook_steps[1:-1]))
-    assert "temperature" in panel.plot.live_ax.get_title().lower()
+    assert "temperature" in panel.view.posterior.ax.get_title().lower()
 
 
 def temperature_live_plot(trainer, ax):
@@ -255,7 +317,8 @@ def test_a_diverging_run_shows_the_error_and_enables_start_again():
 
     async def scenario():
         panel.start_button.click()
-        await panel.wait()
+        with pytest.raises(TrainingDiverged):  # a later cell's wait stops Run All here
+            await panel.wait()
 
     asyncio.run(scenario())
     assert panel.state == "error" and isinstance(panel.error, TrainingDiverged)
@@ -313,7 +376,8 @@ def test_an_observer_error_ends_the_run_in_the_error_state():
 
     async def scenario():
         panel.train(block=False)
-        await panel.wait()
+        with pytest.raises(ValueError, match="observer bug"):
+            await panel.wait()
 
     asyncio.run(scenario())
     assert panel.state == "error" and trainer.num_steps_done == 3
@@ -411,8 +475,8 @@ def test_detection_rule(monkeypatch):
     monkeypatch.setenv("VILAB_HEADLESS", "1")
     assert not runner.interactive()
     monkeypatch.delenv("VILAB_HEADLESS")
-    monkeypatch.setenv("VILAB_SMOKE", "1")
-    assert not runner.interactive()
+    monkeypatch.setenv("VILAB_SMOKE", "1")  # smoke mode changes the sizes, not the rule
+    assert runner.interactive()
     monkeypatch.setattr(runner, "_kernel", lambda: None)
     monkeypatch.setenv("VILAB_SMOKE", "0")
     assert not runner.interactive()
@@ -420,19 +484,22 @@ def test_detection_rule(monkeypatch):
 
 def test_long_histories_draw_downsampled():
     from vilab.history import History
-    from vilab.ui.live_plot import LiveElboPlot
+    from vilab.ui.live_plot import ElboChart
 
     steps = np.arange(1, 50_001)
     history = History(
         num_data=4, step=list(steps), loss=list(4.0 + 400.0 / steps), time=list(steps * 1e-3)
     )
-    plot = LiveElboPlot(max_points=2000)
-    plot.update(history, smoothing=100, log_scale=True)
-    x, y = plot.raw_line.get_data()
-    assert len(x) <= 2000 and x[-1] == 50_000  # the last step is always drawn
+    chart = ElboChart(max_points=800)
+    svg = chart.svg(history, smoothing=100, log_scale=True)
+    x, y = chart.last["raw"]
+    assert len(x) <= 800 and x[-1] == 50_000  # the last step is always drawn
     np.testing.assert_allclose(y, (4.0 + 400.0 / x) / 4)  # positive loss: no shift
-    assert len(plot.smooth_line.get_data()[0]) <= 2000
-    assert plot.render_png().startswith(b"\x89PNG")
+    assert len(chart.last["smooth"][0]) <= 800
+    assert svg.startswith("<svg") and svg.count("<polyline") == 2
+    history.append(50_001, 4.0, 50.0)  # the arrays grow incrementally, and stay right
+    chart.svg(history, smoothing=1)
+    assert chart.last["raw"][0][-1] == 50_001 and chart.last["raw"][1][-1] == -1.0
 
 
 def test_a_setting_changed_while_paused_resets_and_says_so():

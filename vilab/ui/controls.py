@@ -22,6 +22,7 @@ import ipywidgets as widgets
 
 from ..options import OPTIM_CHOICES, make_elbo, make_optim, optim_option_names
 
+DEFAULT_SMOOTHING = 20  # the chart opens on a readable trend: a moving average over the noise
 OPTIM_OPTIONS = [("Adam", "adam"), ("ClippedAdam", "clipped_adam"), ("SGD", "sgd")]
 ELBO_OPTIONS = [("Trace_ELBO", "trace"), ("TraceMeanField_ELBO", "meanfield")]
 # which widgets each state enables (the learning rate and the plot options are always live)
@@ -87,7 +88,7 @@ class Controls:
         self.pause_button = _button("Pause", "pause", "Stop after the current few steps")
         self.step_button = _button(f"Step {step_size}", "step-forward", "Train exactly N steps")
         self.reset_button = _button("Reset", "refresh", "Fresh parameters, same seed", "warning")
-        self.step_size_input = _int_input(step_size, "N", 10**6, "110px")
+        self.step_size_input = _int_input(step_size, "N", 10**6, "130px")
         low, high = lr_exponents(trainer.lr)
         self.lr_slider = widgets.FloatLogSlider(
             value=trainer.lr,
@@ -112,7 +113,7 @@ class Controls:
             description="ELBO",
         )
         self.smoothing = widgets.IntSlider(
-            value=1,
+            value=DEFAULT_SMOOTHING,
             min=1,
             max=500,
             description="smoothing",
@@ -205,6 +206,13 @@ def _button(description: str, icon: str, tooltip: str, style: str = "") -> widge
 
 
 def _int_input(value: int, description: str, high: int, width: str) -> widgets.BoundedIntText:
+    """A number box whose label takes only the room it needs ("initial"): with ipywidgets'
+    default label width a 110 px "N" box left 20 px for the number, which could not be read."""
     return widgets.BoundedIntText(
-        value=value, min=1, max=high, description=description, layout=widgets.Layout(width=width)
+        value=value,
+        min=1,
+        max=high,
+        description=description,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width=width),
     )

@@ -1,20 +1,21 @@
-"""The panel's live figure: ELBO per data point against the step, and optionally the
-exercise's "posterior now" picture, redrawn while training without slowing it down.
+"""The panel's live pictures: the ELBO curve and the exercise's "posterior now" figure,
+redrawn while training runs in the same thread, without slowing it down.
 
-How it is shown: the figure is created once (a bare ``matplotlib.figure.Figure``, not
-pyplot, so the inline backend never shows a stray copy at the end of the cell), each update
-moves the lines' data with ``set_data`` and the figure is rendered to PNG into an
-``ipywidgets.Image`` inside the panel. Like fastprogress's ``display(fig,
-display_id=True)`` + ``handle.update(fig)``, this replaces the picture in place (no
-``clear_output`` flicker) and reaches the right cell whatever cell is running; unlike it,
-the picture sits inside the panel's widget box, and no ipympl extension is needed.
+Two renderers, chosen by cost (measured on a 2-core laptop, see ``benchmarks/bench_panel.py``):
 
-How often: rendering a PNG takes ~30-100 ms on a laptop, so :class:`RedrawThrottle` waits at
-least 0.1 s between redraws and long enough that rendering takes at most ~3% of the time
-(never once per step). Lines are downsampled to at most ``max_points`` points, so a run of
-100,000 steps draws as fast as one of 2,000. Matplotlib's constrained layout (margins that
-fit the labels) would cost more than the drawing itself if run at every draw, so it runs
-only when a label, a title or the width of the y tick labels changed.
+* :class:`ElboChart`, the curve: SVG text built from the history in ~1 ms (see
+  :mod:`vilab.ui.svg_chart` for why not matplotlib), shown in an ``ipywidgets.HTML``. The
+  browser draws it as vectors, sharp on any screen, so it can redraw 5-7 times a second for
+  about 1% of the time. The default view is a readable trend: the per-step values faint,
+  their moving average bold; with ``log_evidence`` the chart also draws ln p(x), the line the
+  ELBO can never cross, and a second chart of the gap ln p(x) - ELBO = KL(q || posterior).
+* :class:`PosteriorFigure`, the exercise's ``live_plot(trainer, ax)``: a matplotlib figure
+  rendered to PNG at twice the CSS size (sharp on high-resolution screens) and shown at its
+  CSS size. A redraw costs ~20-40 ms, so :class:`RedrawThrottle` keeps it to ~5% of the
+  time (about 1-3 redraws a second).
+
+Headless runs (nbval, scripts) draw neither live; :func:`static_figure` draws both on one
+matplotlib figure once, at the end.
 
 Log scale: the loss (-ELBO per data point, lower is better) on a log axis. A log axis
 needs positive values; when some losses are <= 0 the curve is shifted up by a power of ten
@@ -31,6 +32,11 @@ from collections.abc import Callable
 import numpy as np
 
 from ..plots.elbo import downsample, moving_average
+from .svg_chart import Series, line_chart, nice_limits
+
+CSS_DPI = 96  # CSS pixels per inch: figure inches -> CSS pixels
+CHART_WIDTH, CHART_HEIGHT, GAP_HEIGHT = 470, 300, 150  # CSS pixels; two fit a 1,000 px column
+RAW, SMOOTH, EVIDENCE, GAP = "#1f77b4", "#ff7f0e", "#222222", "#2ca02c"
 
 
 def log_scale_values(loss: np.ndarray) -> tuple[np.ndarray, float]:
@@ -45,10 +51,12 @@ def log_scale_values(loss: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 class RedrawThrottle:
-    """Says when a redraw is due: at most one per ``min_interval`` seconds, and rendering at
+    """Says when a redraw is due: at most one per ``min_interval`` seconds, and drawing at
     most ``max_share`` of the time (the pause after a redraw grows with its cost)."""
 
-    def __init__(self, min_interval: float = 0.1, max_share: float = 0.03, clock=time.perf_counter):
+    def __init__(
+        self, min_interval: float = 0.15, max_share: float = 0.03, clock=time.perf_counter
+    ):
         self.min_interval, self.max_share, self.clock = min_interval, max_share, clock
         self.interval = min_interval
         self.last = -math.inf
@@ -58,8 +66,7 @@ class RedrawThrottle:
         return self.clock() - self.last >= self.interval
 
     def postpone(self) -> None:
-        """Count from now: a run's first redraw comes one interval after its start (the
-        picture was drawn when the previous run ended; the status line moves at once)."""
+        """Count from now: the next redraw comes one interval later."""
         self.last = self.clock()
 
     def record(self, cost: float) -> None:
@@ -69,95 +76,243 @@ class RedrawThrottle:
         self.interval = max(self.min_interval, cost / self.max_share)
 
 
-class LiveElboPlot:
-    """ELBO-versus-step axes (plus the ``live_plot(trainer, ax)`` axes when given) on one
-    figure that lives as long as the panel. ``update`` sets line data, ``render_png`` draws."""
+class _HistoryArrays:
+    """The history's steps and losses as NumPy arrays, extended incrementally: converting a
+    100,000-step list at every redraw would cost more than drawing it."""
 
-    def __init__(self, live_plot: Callable | None = None, max_points: int = 2000, dpi: int = 80):
+    def __init__(self):
+        self._history, self._steps, self._loss = None, np.empty(0), np.empty(0)
+
+    def __call__(self, history) -> tuple[np.ndarray, np.ndarray]:
+        n, cached = len(history.loss), len(self._loss)
+        fresh = history is not self._history or n < cached
+        if not fresh and cached and history.loss[cached - 1] != self._loss[-1]:
+            fresh = True  # truncated and refilled to the same length
+        if fresh:
+            self._history, cached = history, 0
+            self._steps, self._loss = np.empty(0), np.empty(0)
+        if n > cached:
+            self._steps = np.concatenate([self._steps, np.asarray(history.step[cached:], float)])
+            self._loss = np.concatenate([self._loss, np.asarray(history.loss[cached:], float)])
+        return self._steps, self._loss
+
+
+class ElboChart:
+    """The live ELBO curve as SVG (see the module docstring).
+
+    ``svg(history, ...)`` returns the picture; ``last`` keeps the values it drew (what the
+    tests read): ``raw`` and ``smooth`` as (steps, values), ``ylabel``, ``log_scale``.
+    """
+
+    def __init__(self, max_points: int = 800, width: int = CHART_WIDTH, height: int = CHART_HEIGHT):
+        self.max_points, self.width, self.height = max_points, width, height
+        self._arrays = _HistoryArrays()
+        self.last: dict = {}
+
+    def svg(
+        self,
+        history,
+        smoothing: int = 1,
+        log_scale: bool = False,
+        x_max: int | None = None,
+        log_evidence: float | None = None,
+    ) -> str:
+        steps, loss = self._arrays(history)
+        num_data = history.num_data or 1
+        values, shift = -loss / num_data, 0.0
+        evidence = None if log_evidence is None else log_evidence / num_data
+        if log_scale:
+            values, shift = log_scale_values(-values)
+            if evidence is not None:
+                evidence = -evidence + shift
+        smooth = moving_average(values, smoothing) if smoothing > 1 and len(values) else None
+        raw_xy = downsample(steps, values, self.max_points)
+        series = [Series(*raw_xy, RAW, 1.0, 0.35 if smooth is not None else 1.0, "per step")]
+        if smooth is not None:
+            smooth_xy = downsample(steps, smooth, self.max_points)
+            series.append(Series(*smooth_xy, SMOOTH, 2.0, 1.0, f"moving average ({smoothing})"))
+        if evidence is not None and len(steps):
+            series.append(
+                Series(
+                    np.array([0, steps[-1]]),
+                    np.full(2, evidence),
+                    EVIDENCE,
+                    1.2,
+                    1.0,
+                    "ln p(x) per point",
+                    dashed=True,
+                )
+            )
+        first = float(steps[0]) - 1 if len(steps) else 0.0
+        xlim = (min(0.0, first), float(max(x_max or 0, steps[-1] if len(steps) else 1)))
+        ylabel = self._ylabel(log_scale, shift)
+        title = "Loss during training (log scale)" if log_scale else "ELBO (higher is better)"
+        self.last = {
+            "raw": raw_xy,
+            "smooth": None if smooth is None else smooth_xy,
+            "ylabel": ylabel,
+            "log_scale": log_scale,
+            "evidence": evidence,
+        }
+        chart = line_chart(
+            series,
+            xlim=xlim,
+            ylim=self._ylim(values, smooth, log_scale, evidence),
+            log_y=log_scale,
+            title=title,
+            xlabel="step",
+            ylabel=ylabel,
+            width=self.width,
+            height=self.height,
+            legend="upper right" if log_scale else "lower right",
+        )
+        if log_evidence is None or not len(steps):
+            return chart
+        return chart + self._gap_chart(steps, -loss, smoothing, log_evidence, xlim)
+
+    def _gap_chart(self, steps, elbo, smoothing, log_evidence, xlim) -> str:
+        """ln p(x) - ELBO = KL(q || posterior) >= 0, smoothed, on a log axis."""
+        gap = log_evidence - moving_average(elbo, max(smoothing, 1))
+        gap_xy = downsample(steps, np.maximum(gap, 1e-4), self.max_points)
+        self.last["gap"] = gap_xy
+        return line_chart(
+            [Series(*gap_xy, GAP, 1.8, 1.0, "ln p(x) - ELBO")],
+            xlim=xlim,
+            log_y=True,
+            title="The gap: KL(q || posterior) = ln p(x) - ELBO",
+            xlabel="step",
+            ylabel="nats (log scale)",
+            width=self.width,
+            height=GAP_HEIGHT,
+            legend="upper right",
+        )
+
+    @staticmethod
+    def _ylabel(log_scale: bool, shift: float) -> str:
+        if log_scale:
+            return "loss = -ELBO per point" + (f" + {shift:g}" if shift else "") + " (log)"
+        return "ELBO per data point"
+
+    @staticmethod
+    def _ylim(values, smooth, log_scale, evidence):
+        """Fit the trend, not the noise: the moving average, the per-step values of the last
+        quarter (the noise the student should see now) and the ln p(x) line."""
+        parts = [values if smooth is None else smooth]
+        if smooth is not None:
+            parts.append(values[-max(1, len(values) // 4) :])
+        if evidence is not None:
+            parts.append(np.array([evidence]))
+        joined = np.concatenate(parts) if parts else np.array([])
+        joined = joined[np.isfinite(joined) & ((joined > 0) if log_scale else True)]
+        if not len(joined):
+            return None
+        return nice_limits(float(joined.min()), float(joined.max()), log_scale)
+
+
+class PosteriorFigure:
+    """The exercise's ``live_plot(trainer, ax)`` on a figure of its own, rendered to PNG at
+    ``scale`` times its CSS size (sharp on screens with up to ``scale`` device pixels per CSS
+    pixel) and shown at its CSS size, ``css_width`` x ``css_height``."""
+
+    def __init__(
+        self,
+        live_plot: Callable,
+        css_width: int = CHART_WIDTH,
+        css_height: int = CHART_HEIGHT,
+        scale: int = 2,
+    ):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-        self.live_plot, self.max_points = live_plot, max_points
-        ncols = 1 if live_plot is None else 2
-        self.figure = Figure(figsize=(5.2 * ncols, 3.4), dpi=dpi)
-        FigureCanvasAgg(self.figure)
-        self._layout, self._layout_key, self.renders = ConstrainedLayoutEngine(), None, 0
-        axes = self.figure.subplots(1, ncols, squeeze=False)[0]
-        self.elbo_ax = axes[0]
-        self.live_ax = axes[1] if live_plot is not None else None
-        (self.raw_line,) = self.elbo_ax.plot([], [], lw=1, color="C0", label="per step")
-        (self.smooth_line,) = self.elbo_ax.plot([], [], lw=2, color="C1", label="moving average")
-        self.elbo_ax.set_xlabel("step")
-        self._log_scale: bool | None = None
-        self._set_scale(False)
-        if self.live_ax is not None:
-            self.live_ax.set_title("posterior now (updates while training)")
-
-    def update(self, history, smoothing: int = 1, log_scale: bool = False) -> None:
-        """Show ``history``: raw ELBO per data point, and its moving average over
-        ``smoothing`` steps when ``smoothing > 1``; log scale plots the loss instead."""
-        steps = np.asarray(history.step, dtype=float)
-        values = np.asarray(history.elbo_per_point, dtype=float)
-        shift = 0.0
-        if log_scale:
-            values, shift = log_scale_values(-values)
-        self.raw_line.set_data(*downsample(steps, values, self.max_points))
-        smoothed = smoothing > 1 and len(values) > 0
-        if smoothed:
-            self.smooth_line.set_data(
-                *downsample(steps, moving_average(values, smoothing), self.max_points)
-            )
-            self.smooth_line.set_label(f"moving average ({smoothing} steps)")
-        else:
-            self.smooth_line.set_data([], [])
-        self.smooth_line.set_visible(smoothed)
-        self.raw_line.set_alpha(0.35 if smoothed else 1.0)
-        if len(values):
-            self.elbo_ax.relim()
-        self._set_scale(log_scale, shift)  # after relim: a log axis needs positive data
-        if len(values):
-            self.elbo_ax.autoscale_view()
-        # a fixed corner: "best" would search the 2,000 points at every redraw
-        self.elbo_ax.legend(
-            handles=[self.raw_line] + ([self.smooth_line] if smoothed else []),
-            loc="upper right" if log_scale else "lower right",
+        self.live_plot, self.css_width, self.css_height = live_plot, css_width, css_height
+        self.figure = Figure(
+            figsize=(css_width / CSS_DPI, css_height / CSS_DPI), dpi=CSS_DPI * scale
         )
+        FigureCanvasAgg(self.figure)
+        self.ax = self.figure.subplots()
+        self._layout, self._layout_key, self.renders = ConstrainedLayoutEngine(), None, 0
 
-    def draw_live(self, trainer) -> None:
+    def draw(self, trainer) -> None:
         """Let the exercise redraw its "posterior now" axes from the trainer's current state."""
-        self.live_ax.clear()
-        self.live_plot(trainer, self.live_ax)
+        self.ax.clear()
+        self.live_plot(trainer, self.ax)
 
     def render_png(self) -> bytes:
-        """The figure as PNG bytes (margins refitted first if the labels changed)."""
-        key = self._label_key()
+        """The figure as PNG bytes (margins refitted only when the labels changed: constrained
+        layout costs more than the drawing itself)."""
+        key = _label_key(self.figure)
         if key != self._layout_key:
             self._layout.execute(self.figure)
             self._layout_key = key
         self.renders += 1
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
+        self.figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
-    def _label_key(self) -> tuple:
-        """What decides the margins: texts around the axes and the y tick labels' width."""
-        key = []
-        for ax in self.figure.axes:
-            formatter, locs = ax.yaxis.get_major_formatter(), ax.yaxis.get_majorticklocs()
-            widest = max((len(label) for label in formatter.format_ticks(locs)), default=0)
-            key.append((ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), widest))
-        return tuple(key)
 
-    def _set_scale(self, log_scale: bool, shift: float = 0.0) -> None:
-        ax = self.elbo_ax
-        if log_scale:
-            label = "loss = -ELBO per data point" + (f" + {shift:g}" if shift else "")
-            ax.set_ylabel(label + " (log scale)")
-            ax.set_title("Loss during training (log scale)")
-        else:
-            ax.set_ylabel("ELBO per data point")
-            ax.set_title("ELBO during training (higher is better)")
-        if log_scale != self._log_scale:
-            ax.set_yscale("log" if log_scale else "linear")
-            self._log_scale = log_scale
+def _label_key(figure) -> tuple:
+    """What decides the margins: texts around the axes and the y tick labels' width."""
+    key = []
+    for ax in figure.axes:
+        formatter, locs = ax.yaxis.get_major_formatter(), ax.yaxis.get_majorticklocs()
+        widest = max((len(label) for label in formatter.format_ticks(locs)), default=0)
+        key.append((ax.get_title(), ax.get_xlabel(), ax.get_ylabel(), widest))
+    return tuple(key)
+
+
+def static_figure(
+    trainer,
+    live_plot: Callable | None = None,
+    smoothing: int = 1,
+    log_scale: bool = False,
+    log_evidence: float | None = None,
+):
+    """One matplotlib figure of a finished run: the ELBO (and the exercise's posterior picture
+    when ``live_plot`` is given); what a headless run shows instead of the live panel."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    ncols = 1 if live_plot is None else 2
+    figure = Figure(figsize=(5.0 * ncols, 3.2), dpi=CSS_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, ncols, squeeze=False)[0]
+    history, ax = trainer.history, axes[0]
+    steps = np.asarray(history.step, float)
+    values = -np.asarray(history.loss, float) / (history.num_data or 1)
+    shift, evidence = 0.0, None if log_evidence is None else log_evidence / (history.num_data or 1)
+    if log_scale:
+        values, shift = log_scale_values(-values)
+        evidence = None if evidence is None else -evidence + shift
+        ax.set_yscale("log")
+    smoothed = smoothing > 1 and len(values) > 0
+    ax.plot(
+        *downsample(steps, values),
+        lw=1,
+        color=RAW,
+        alpha=0.35 if smoothed else 1.0,
+        label="per step",
+    )
+    if smoothed:
+        ax.plot(
+            *downsample(steps, moving_average(values, smoothing)),
+            lw=2,
+            color=SMOOTH,
+            label=f"moving average ({smoothing})",
+        )
+    if evidence is not None:
+        ax.axhline(evidence, color=EVIDENCE, ls="--", lw=1.2, label="ln p(x) per point")
+    ax.set_xlabel("step")
+    ax.set_ylabel(ElboChart._ylabel(log_scale, shift))
+    ax.set_title("Loss during training (log scale)" if log_scale else "ELBO (higher is better)")
+    if len(values):
+        ax.legend(loc="upper right" if log_scale else "lower right")
+    if live_plot is not None:
+        live_plot(trainer, axes[1])
+    return figure
+
+
+def figure_png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

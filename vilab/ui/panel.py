@@ -6,13 +6,16 @@ Usage in a notebook::
     from vilab.ui import TrainingPanel
     panel = TrainingPanel(trainer, num_steps=2000, live_plot=temperature.live_plot)
     panel.train()          # shows the panel and trains; returns at once in JupyterLab
-    await panel.wait()     # (optional, in a later cell) wait for the end of the run
+
+    # next cell, the first that uses the result:
+    await panel.wait()     # waits for the end of the run (at once when nothing runs)
 
 In JupyterLab or the classic notebook, ``train()`` trains in the background and the panel
 stays live (Pause, the learning-rate slider...). Without a person's frontend (nbval,
 scripts, CI) the same call trains to the end, then shows one static figure and a status
 line, and raises the engine's error if training fails, like ``trainer.run``. The rule, and
-why an asyncio task, are in :mod:`vilab.ui.runner`.
+why an asyncio task, are in :mod:`vilab.ui.runner`; so is the notebook rule: the first cell
+after ``panel.train()`` that uses the trained result starts with ``await panel.wait()``.
 
 States: ``idle`` -> ``running`` -> ``paused`` -> ``running`` -> ``idle``; a failed run
 goes to ``error`` (Start is enabled again). ``panel.state`` says which.
@@ -21,6 +24,7 @@ goes to ``error`` (Start is enabled again). ``panel.state`` says which.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import ipywidgets as widgets
 
@@ -41,12 +45,15 @@ class TrainingPanel:
             ``ax``; called at redraws, at most every ``live_every`` steps.
         readout: optional ``readout(trainer) -> {name: float}`` shown live; by default
             every scalar parameter of small models (at most 10 scalars).
+        log_evidence: optional ln p(x) of the data (a number, or a function of the trainer),
+            for models where it is known: the chart draws it above the ELBO with the gap
+            KL(q || posterior) = ln p(x) - ELBO below, and the status line shows the split.
 
     Widgets are attributes (``start_button``, ``pause_button``, ``step_button``,
     ``step_size_input``, ``reset_button``, ``lr_slider``, ``steps_input``,
     ``particles_input``, ``optim_dropdown``, ``elbo_dropdown``, ``smoothing``,
-    ``log_scale``, ``status``, ``readout_area``, ``error_area``, ``image``); ``widget``
-    is the whole box, ``plot.figure`` the matplotlib figure.
+    ``log_scale``, ``status``, ``readout_area``, ``error_area``, ``chart`` (the ELBO, SVG in
+    an HTML widget), ``image`` (the posterior figure, PNG)); ``widget`` is the whole box.
     """
 
     def __init__(
@@ -56,6 +63,7 @@ class TrainingPanel:
         live_plot=None,
         live_every: int = 50,
         readout=None,
+        log_evidence=None,
     ):
         if not isinstance(trainer, Trainer):
             raise TypeError(
@@ -63,14 +71,21 @@ class TrainingPanel:
                 f"Build one with Trainer(model, guide, args=(data,))."
             )
         self.trainer, self.runner = trainer, Runner(trainer)
-        self.view = PanelView(trainer, live_plot, live_every, readout)
+        self.view = PanelView(trainer, live_plot, live_every, readout, log_evidence)
         self.controls = Controls(trainer, num_steps)
         for name in Controls.NAMES:
             setattr(self, name, getattr(self.controls, name))
-        for name in ("plot", "throttle", "status", "readout_area", "error_area", "image"):
+        for name in ("status", "readout_area", "error_area", "chart", "image"):
             setattr(self, name, getattr(self.view, name))
         self.widget = widgets.VBox(
-            [*self.controls.rows(), self.status, self.readout_area, self.error_area, self.image]
+            [
+                *self.controls.rows(),
+                self.status,
+                self.readout_area,
+                self.error_area,
+                self.view.pictures,
+            ],
+            layout=widgets.Layout(max_width="1000px"),
         )
         self._optim_args = dict(trainer.optim_args)  # the options the trainer came with
         self._state, self._task, self._note = "idle", None, ""
@@ -104,9 +119,36 @@ class TrainingPanel:
         )
 
     async def wait(self) -> None:
-        """``await panel.wait()``: wait until the current run ends (at once if none runs)."""
-        if self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """``await panel.wait()``: wait until the current run ends (at once if none runs),
+        so the cell sees the trained result. While it waits, the cell shows a line saying so
+        and the panel stays live (Pause, the lr slider); at the end the line says how the run
+        ended. A run that failed raises its error here; a paused run is reported, not waited
+        for (its result is partial: press Resume, then run the cell again)."""
+        task = self._task
+        if task is not None and not task.done():
+            line = _Line(f"waiting for the training panel above: {self._progress()} …")
+            start = time.perf_counter()
+            await asyncio.shield(task)
+            waited = time.perf_counter() - start
+            line.update(f"training {self._outcome()} (waited {waited:.1f} s)")
+        elif self._state == "paused":
+            _Line(f"training {self._outcome()}")
+        if self._state == "error" and self.error is not None:
+            raise self.error
+
+    def _progress(self) -> str:
+        target = self._run_target
+        return f"step {self.trainer.num_steps_done}" + (f" of {target}" if target else "")
+
+    def _outcome(self) -> str:
+        if self._state == "paused":
+            return (
+                f"paused at {self._progress()}: the cells below see this partial result "
+                f"(press Resume, then run them again)"
+            )
+        if self._state == "error":
+            return f"stopped by an error at step {self.trainer.num_steps_done}"
+        return f"finished at step {self.trainer.num_steps_done}"
 
     def _repr_mimebundle_(self, **kwargs):
         self.view.live = True
@@ -193,7 +235,7 @@ class TrainingPanel:
         self.error_area.clear()
         self._note, self.view.live_plot_ok = "", True
         self._set_state("running")
-        self.throttle.postpone()
+        self.view.postpone()
         if not block:
             self.view.live = True
             self._task = loop.create_task(self._drive(num_steps))
@@ -203,7 +245,7 @@ class TrainingPanel:
         except Exception as exc:
             self._finish(exc)
             if headless:
-                self.view.show_static(self._note)
+                self._show_static()
                 raise
         except BaseException:  # KeyboardInterrupt: the run is paused, the interrupt goes on
             self._finish(None)
@@ -211,7 +253,7 @@ class TrainingPanel:
         else:
             self._finish(None)
             if headless:
-                self.view.show_static(self._note)
+                self._show_static()
 
     async def _drive(self, num_steps: int) -> None:
         error = None
@@ -262,7 +304,30 @@ class TrainingPanel:
             self._state, target, self._note, self.smoothing.value, self.log_scale.value, force
         )
 
+    def _show_static(self) -> None:
+        self.view.show_static(self._note, self.smoothing.value, self.log_scale.value)
+
     def _set_state(self, state: str) -> None:
         self._state = state
         self.view.status_now()
         self.controls.enable_for(state)
+
+
+class _Line:
+    """One line of text in the current cell's output, replaced in place in a notebook (a
+    plain print elsewhere)."""
+
+    def __init__(self, text: str):
+        self.handle = None
+        if run_rule.kernel_present():
+            from IPython.display import display
+
+            self.handle = display({"text/plain": text}, raw=True, display_id=True)
+        else:
+            print(text)
+
+    def update(self, text: str) -> None:
+        if self.handle is not None:
+            self.handle.update({"text/plain": text}, raw=True)
+        else:
+            print(text)

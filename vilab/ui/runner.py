@@ -27,13 +27,27 @@ When does ``panel.train()`` return at once? (the detection rule)
 2. the cell was sent by a person's frontend: the execute request allows ``input()``
    (``allow_stdin``). JupyterLab, the classic notebook and VS Code send ``allow_stdin=True``;
    nbval, nbconvert/nbclient, papermill and Voila send ``False``, and
-3. not ``vilab.smoke_mode()`` (``VILAB_SMOKE=1``: CI), and
-4. the environment variable ``VILAB_HEADLESS`` is not set to 1/true/yes/on.
+3. the environment variable ``VILAB_HEADLESS`` is not set to 1/true/yes/on.
 
 Otherwise (nbval, scripts, ``python -c``, CI) it trains synchronously to the end, so later
 cells and lines see the result, and leaves one static figure. ``panel.train(block=True)``
 or ``block=False`` overrides the rule. Clicks on the panel's buttons start a background
 task whenever an event loop is running (always the case in a kernel), else they block.
+Smoke mode (``VILAB_SMOKE=1``) changes only the sizes, not the rule: a smoke-mode Run All in
+a browser trains in the background exactly as in class (the browser tests rely on it).
+
+The notebook rule: ``await panel.wait()`` (Run All sees finished runs)
+------------------------------------------------------------------------
+In a notebook, the cell after ``panel.train()`` that first uses the trained result (prints
+the posterior, draws it, saves it) starts with ``await panel.wait()``. With Run All, that
+cell then waits (its output line says "waiting for the training panel above: step 420 of
+2000", then "training finished at step 2000 (waited 3.1 s)") while the panel above keeps
+training live: its plot moves and Pause, Step and the lr slider answer, because an
+``await`` gives the kernel's event loop back between chunks. The cells below it queue behind
+it, so every one of them sees the finished run. If the student presses Pause, the wait ends
+and says so ("paused at step 118 of 1000: the cells below see this partial result"); if the
+run failed, the wait raises the run's error. Headless (nbval, CI) the panel has already
+trained to the end and the wait returns at once, printing nothing.
 
 Limits
 ------
@@ -41,9 +55,9 @@ Limits
   a *running cell* (e.g. ``time.sleep(10)`` or another ``trainer.run``) freezes the panel
   until it ends. A click waits for the end of the current chunk; one slow step (a big
   model) makes the panel that slow to answer.
-* Later cells run while the panel trains in the background and see intermediate results:
-  ``await panel.wait()`` in a cell waits for the end of the run. A blocking wait is not
-  possible inside a kernel (the cell would block the very loop that trains).
+* A cell without ``await panel.wait()`` that runs while the panel trains sees intermediate
+  results. A blocking wait is not possible inside a kernel (the cell would block the very
+  loop that trains): the wait must be an ``await``.
 * Interrupting the kernel does not stop a background run; press Pause.
 * Use the panel's Pause, not ``trainer.request_stop()``: the engine forgets a stop
   requested between two chunks.
@@ -61,7 +75,6 @@ from contextlib import contextmanager
 
 from ..callbacks import Callback
 from ..checks import VilabWarning
-from ..config import smoke_mode
 
 HEADLESS_ENV_VAR = "VILAB_HEADLESS"
 CHUNK_SECONDS = 0.05  # time between two visits of the event loop while training
@@ -80,6 +93,11 @@ def _kernel():
     return getattr(get_ipython(), "kernel", None)
 
 
+def kernel_present() -> bool:
+    """True inside a Jupyter kernel (whoever sent the cell)."""
+    return _kernel() is not None
+
+
 def frontend_present() -> bool:
     """True when the current cell came from a person's frontend (see the rule above)."""
     kernel = _kernel()
@@ -95,8 +113,6 @@ def frontend_present() -> bool:
 def interactive() -> bool:
     """The detection rule of the module docstring: train in the background?"""
     if os.environ.get(HEADLESS_ENV_VAR, "").strip().lower() in _TRUE:
-        return False
-    if smoke_mode():
         return False
     return frontend_present()
 

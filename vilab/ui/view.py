@@ -1,11 +1,22 @@
 """What the panel shows of a training, and how often: status line, parameter readout, the
-live figure (rendered into an ``ipywidgets.Image``) and the headless static picture.
+live ELBO chart, the exercise's "posterior now" figure, and the headless static picture.
 
-The panel calls :meth:`PanelView.refresh` after every chunk of steps. The cheap parts
-(status, readout) are updated every :data:`STATUS_INTERVAL` seconds; the figure only when
-:class:`~vilab.ui.live_plot.RedrawThrottle` allows it and someone may be looking (the panel
-was displayed, or trains in the background). ``force=True`` (end of a run, a changed
-setting) updates everything at once.
+The panel calls :meth:`PanelView.refresh` after every chunk of steps (~50 ms of training).
+Each part has its own pace, so the cheap ones look live and the costly one stays cheap:
+
+=================  ==========================  ==============================================
+part               cost per update             pace
+=================  ==========================  ==============================================
+status, readout    < 1 ms                      every :data:`STATUS_INTERVAL` s (5 a second)
+ELBO chart (SVG)   ~1-2 ms                     every :data:`CHART_INTERVAL` s (~6 a second),
+                                               at most :data:`CHART_SHARE` of the time
+posterior figure   ~20-40 ms (matplotlib)      every ``live_every`` steps and at most
+                                               :data:`FIGURE_SHARE` of the time (1-3 a second)
+=================  ==========================  ==============================================
+
+Nothing is drawn until someone may be looking (the panel was displayed, or trains in the
+background); a headless run draws one static figure at its end instead. ``force=True`` (end
+of a run, a changed setting) updates everything at once.
 """
 
 from __future__ import annotations
@@ -15,17 +26,23 @@ import sys
 import ipywidgets as widgets
 
 from .errors_area import ErrorArea
-from .live_plot import LiveElboPlot, RedrawThrottle
+from .live_plot import ElboChart, PosteriorFigure, RedrawThrottle, figure_png, static_figure
 from .status import default_readout, readout_html, status_html, status_text
 
 STATUS_INTERVAL = 0.2  # seconds between two updates of the status line and readout
+CHART_INTERVAL, CHART_SHARE = 0.15, 0.03
+FIGURE_INTERVAL, FIGURE_SHARE = 0.3, 0.05
 
 
 class PanelView:
     """The output half of the panel: widgets ``status``, ``readout_area``, ``error_area``,
-    ``image``, the figure ``plot`` and its ``throttle``."""
+    ``chart`` (the ELBO, an HTML widget holding SVG), ``image`` (the posterior figure, PNG),
+    ``pictures`` (both, side by side); ``elbo_chart`` and ``posterior`` draw them and
+    ``chart_throttle`` / ``figure_throttle`` pace them."""
 
-    def __init__(self, trainer, live_plot=None, live_every: int = 50, readout=None):
+    def __init__(
+        self, trainer, live_plot=None, live_every: int = 50, readout=None, log_evidence=None
+    ):
         if isinstance(live_every, bool) or not isinstance(live_every, int) or live_every < 1:
             raise ValueError(f"live_every must be a whole number >= 1, got {live_every!r}.")
         for name, value in (("live_plot", live_plot), ("readout", readout)):
@@ -34,15 +51,40 @@ class PanelView:
                     f"{name} must be a function of the trainer or None, got {value!r}. "
                     f"Pass the function itself, without calling it."
                 )
-        self.trainer, self.live_every = trainer, live_every
-        self.plot, self.throttle = LiveElboPlot(live_plot), RedrawThrottle()
+        if log_evidence is not None and not callable(log_evidence):
+            try:
+                log_evidence = float(log_evidence)
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"log_evidence must be ln p(x) as a number, or a function of the trainer "
+                    f"returning it, got {log_evidence!r}."
+                ) from None
+        self.trainer, self.live_plot, self.live_every = trainer, live_plot, live_every
+        self.log_evidence_source = log_evidence
+        self.elbo_chart = ElboChart()
+        self.posterior = PosteriorFigure(live_plot) if live_plot is not None else None
+        self.chart_throttle = RedrawThrottle(CHART_INTERVAL, CHART_SHARE)
+        self.figure_throttle = RedrawThrottle(FIGURE_INTERVAL, FIGURE_SHARE)
         self.readout_fn = readout if readout is not None else default_readout(trainer)
         self.status, self.readout_area = widgets.HTML(), widgets.HTML()
-        self.error_area, self.image = ErrorArea(), widgets.Image(format="png")
+        self.error_area = ErrorArea()
+        self.chart = widgets.HTML(layout=widgets.Layout(width=f"{self.elbo_chart.width + 4}px"))
+        self.image = widgets.Image(format="png")
+        pictures = [self.chart]
+        if self.posterior is not None:
+            self.image.layout = widgets.Layout(
+                width=f"{self.posterior.css_width}px", height=f"{self.posterior.css_height}px"
+            )
+            pictures.append(self.image)
+        self.pictures = widgets.HBox(
+            pictures, layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start")
+        )
         self.live = False  # True once the panel is displayed or trains in the background
         self.live_step: int | None = None  # step of the last "posterior now" drawing
         self.live_plot_ok = True
         self._status_at = -float("inf")
+
+    # -- what the panel calls --------------------------------------------------------------
 
     def refresh(
         self,
@@ -53,46 +95,101 @@ class PanelView:
         log_scale: bool,
         force: bool = False,
     ) -> None:
-        """Status and readout if due, the figure if due and visible; all when ``force``."""
-        clock = self.throttle.clock
+        """Status and readout if due; the chart and the figure if due and visible; all when
+        ``force``."""
+        clock = self.chart_throttle.clock
         if force or clock() - self._status_at >= STATUS_INTERVAL:
             self._status_at = clock()
-            self.status.value = status_html(status_text(self.trainer, state, target, note))
+            self.status.value = status_html(self.status_line(state, target, note))
             if self.readout_fn is not None:
                 self._show_readout()
-        if force or (self.live and self.throttle.due()):
-            self.draw(smoothing, log_scale, force)
+        if not self.live:  # headless: show_static draws the end result once
+            return
+        if force or self.chart_throttle.due():
+            self.draw_chart(smoothing, log_scale, target)
+        if self.posterior is not None and self._posterior_due(force):
+            self.draw_posterior()
+
+    def status_line(self, state, target, note="", timing=True) -> str:
+        text = status_text(self.trainer, state, target, note, timing=timing)
+        split = self.evidence_split()
+        return f"{text} · {split}" if split else text
 
     def status_now(self) -> None:
         """Make the next :meth:`refresh` update the status line (e.g. the state changed)."""
         self._status_at = -float("inf")
 
-    def draw(self, smoothing: int, log_scale: bool, force: bool = False) -> None:
-        """Redraw the ELBO lines; the "posterior now" axes too if ``live_every`` steps have
-        passed since they were drawn (or, when ``force``, if any step has)."""
-        start = self.throttle.clock()
-        self.plot.update(self.trainer.history, smoothing, log_scale)
-        done, last = self.trainer.num_steps_done, self.live_step
-        live_due = last is None or (done != last if force else done - last >= self.live_every)
-        if self.plot.live_ax is not None and live_due and self.live_plot_ok:
-            self.live_step = done
-            try:
-                self.plot.draw_live(self.trainer)
-            except Exception as exc:
-                self.live_plot_ok = False  # shown once; tried again at the next run
-                self.error_area.show(exc, "the live plot")
-        if self.live:
-            self.image.value = self.plot.render_png()
-        self.throttle.record(self.throttle.clock() - start)
+    def postpone(self) -> None:
+        """A run starts: the status moves at once, the pictures one interval later."""
+        self.chart_throttle.postpone()
+        self.figure_throttle.postpone()
 
-    def show_static(self, note: str) -> None:
+    # -- drawing -----------------------------------------------------------------------------
+
+    def draw_chart(self, smoothing: int, log_scale: bool, target: int | None = None) -> None:
+        start = self.chart_throttle.clock()
+        self.chart.value = self.elbo_chart.svg(
+            self.trainer.history,
+            smoothing,
+            log_scale,
+            x_max=target,
+            log_evidence=self.log_evidence(),
+        )
+        self.chart_throttle.record(self.chart_throttle.clock() - start)
+
+    def draw_posterior(self) -> None:
+        start = self.figure_throttle.clock()
+        self.live_step = self.trainer.num_steps_done
+        try:
+            self.posterior.draw(self.trainer)
+        except Exception as exc:
+            self.live_plot_ok = False  # shown once; tried again at the next run
+            self.error_area.show(exc, "the live plot")
+            return
+        self.image.value = self.posterior.render_png()
+        self.figure_throttle.record(self.figure_throttle.clock() - start)
+
+    def _posterior_due(self, force: bool) -> bool:
+        if not self.live_plot_ok:
+            return False
+        done, last = self.trainer.num_steps_done, self.live_step
+        if last is None:
+            return force or self.figure_throttle.due()
+        if force:
+            return done != last
+        return done - last >= self.live_every and self.figure_throttle.due()
+
+    def show_static(self, note: str, smoothing: int = 1, log_scale: bool = False) -> None:
         """Headless end of a run: the figure once (in IPython), and the status as text."""
         shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
         if shell:  # rendered only where it can be shown
             from IPython.display import Image, display
 
-            display(Image(data=self.plot.render_png(), format="png"))
-        print(status_text(self.trainer, None, note=note, timing=False))
+            live_plot = self.live_plot if self.live_plot_ok else None
+            try:
+                figure = static_figure(
+                    self.trainer, live_plot, smoothing, log_scale, self.log_evidence()
+                )
+            except Exception as exc:
+                self.error_area.show(exc, "the live plot")
+                figure = static_figure(self.trainer, None, smoothing, log_scale)
+            display(Image(data=figure_png(figure), format="png"))
+        print(self.status_line(None, None, note, timing=False))
+
+    # -- the ELBO-gap numbers ------------------------------------------------------------
+
+    def log_evidence(self) -> float | None:
+        source = self.log_evidence_source
+        return source(self.trainer) if callable(source) else source
+
+    def evidence_split(self) -> str:
+        """ "ln p(x) = ELBO + KL" in numbers, the ELBO averaged over the last 50 steps."""
+        evidence, loss = self.log_evidence(), self.trainer.history.loss
+        if evidence is None or not loss:
+            return ""
+        window = loss[-50:]
+        elbo = -sum(window) / len(window)
+        return f"ln p(x) = ELBO + KL: {evidence:.4g} = {elbo:.4g} + {evidence - elbo:.3g}"
 
     def _show_readout(self) -> None:
         try:
