@@ -15,6 +15,8 @@ Example::
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,9 +28,10 @@ from pyro.infer.util import torch_item
 
 from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, model_identity, save_checkpoint
 from .errors import TrainingDiverged
 from .history import History
+from .interrupts import InterruptGuard
 from .options import check_lr, make_elbo, make_optim, set_optim_lr
 from .scope import PrivateScope
 
@@ -96,6 +99,7 @@ class Trainer:
         self.callbacks: list[Callback] = []
         self.scope = PrivateScope(seed)
         self._stop_requested = False
+        self._interrupts = InterruptGuard()  # Ctrl-C waits for the update to finish
         self._num_data_arg = num_data
         checks.check_data(self.args, self.kwargs)
         self._checked = False  # the pair is checked once; a reset replays the same traces
@@ -155,6 +159,8 @@ class Trainer:
             minibatch_num_data = self._num_data_arg if self.batch_fn is not None else None
             checks.check_traces(model_trace, guide_trace, num_data=minibatch_num_data)
             self._checked = True
+        with self.scope:  # what a checkpoint must match to be loaded here
+            self._identity = model_identity(model_trace, guide_trace)
         if self.vectorize_particles and hasattr(self.loss, "max_plate_nesting"):
             # the particle dimension sits left of the model's plates, as Pyro's own guess does
             self.loss.max_plate_nesting = checks.plate_nesting(model_trace, guide_trace) + 1
@@ -212,8 +218,10 @@ class Trainer:
 
     def run(self, num_steps: int, progress: bool | Callback = True) -> History:
         """Train for ``num_steps`` steps (fewer if stopped), showing a progress bar
-        (``progress=False`` for none, or a :class:`ProgressBar` configured your way)."""
-        _check_num_steps(num_steps)
+        (``progress=False`` for none, or a :class:`ProgressBar` configured your way).
+        ``num_steps`` is a whole number: ``2000``, ``np.int64(2000)``, ``torch.tensor(2000)``
+        and ``1e4`` (a float holding a whole number) all work."""
+        num_steps = _check_num_steps(num_steps)
         if progress is True:
             progress = ProgressBar()
         callbacks = self.callbacks + ([progress] if progress else [])
@@ -233,53 +241,79 @@ class Trainer:
     def step(self, num_steps: int = 1) -> float:
         """Take ``num_steps`` steps without a progress bar (observers are still notified);
         returns the last loss."""
-        _check_num_steps(num_steps)
+        num_steps = _check_num_steps(num_steps)
         self._steps(num_steps, self.callbacks)
         return self.history.loss[-1] if self.history.loss else math.nan
 
     def _steps(self, num_steps: int, callbacks: list[Callback]) -> None:
+        """Take the steps. A step either happens whole or not at all: whatever stops it
+        (Ctrl-C, an error, a divergence) before its update leaves no gradient behind and
+        rewinds the random stream, and an interrupt during the update waits for its end."""
         self._stop_requested = False
         history, clock = self.history, time.perf_counter
         notified_at = {id(cb): -1 for cb in callbacks}
-        with self.scope:
+        with self.scope, self._interrupts:
             start, elapsed = clock(), self._elapsed
             try:
                 for _ in range(num_steps):
                     if self._stop_requested:
                         break
-                    args, kwargs = self._step_args(self.num_steps_done)
-                    loss = self._one_step(args, kwargs)
-                    self.num_steps_done += 1
-                    history.append(self.num_steps_done, loss, elapsed + clock() - start)
+                    loss, params = self._loss_and_grads(self.num_steps_done)
+                    with self._interrupts.deferred():
+                        self._update(params)
+                        self.num_steps_done += 1
+                        history.append(self.num_steps_done, loss, elapsed + clock() - start)
                     for callback in callbacks:
                         if self.num_steps_done % callback.every == 0:
                             callback.on_steps(self)
                             notified_at[id(callback)] = self.num_steps_done
+            except BaseException:
+                notified_at.clear()  # a failed block ends with a call to every observer
+                raise
             finally:
                 self._elapsed = elapsed + clock() - start
                 for callback in callbacks:
-                    if notified_at[id(callback)] != self.num_steps_done:
+                    if notified_at.get(id(callback)) != self.num_steps_done:
                         callback.on_steps(self)
 
-    def _one_step(self, args, kwargs) -> float:
-        """Pyro's ``SVI.step``, with a finiteness check before the optimiser moves anything."""
+    def _loss_and_grads(self, step: int) -> tuple[float, set[torch.Tensor]]:
+        """Pyro's ``SVI.step`` up to the update: the loss, and the parameters it used with
+        their gradients, checked finite. On any failure the gradients are dropped and the
+        random stream is rewound to where the step began."""
+        rng = torch.get_rng_state()  # Pyro draws from torch's stream (~1 µs to copy)
         try:
-            with poutine.trace(param_only=True) as param_capture:
-                loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
-        except ValueError as exc:
-            # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
-            # before the loss is even computed: the same failure, reported the same way.
-            if "found invalid values" not in str(exc):
-                raise
-            raise self._diverged(math.nan, detail=str(exc).split("\nTrace Shapes")[0]) from exc
-        params = _captured_params(param_capture.trace)
-        loss = torch_item(loss)
-        if not (math.isfinite(loss) and _grads_finite(params)):
+            args, kwargs = self._step_args(step)
+            try:
+                with poutine.trace(param_only=True) as param_capture:
+                    loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+            except ValueError as exc:
+                # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
+                # before the loss is even computed: the same failure, reported the same way.
+                if "found invalid values" not in str(exc):
+                    raise
+                detail = str(exc).split("\nTrace Shapes")[0]
+                raise self._diverged(math.nan, detail=detail) from exc
+            params = _captured_params(param_capture.trace)
+            loss = torch_item(loss)
+            if not (math.isfinite(loss) and _grads_finite(params)):
+                raise self._diverged(loss)
+            return loss, params
+        except BaseException:
+            self._drop_grads()
+            torch.set_rng_state(rng)
+            raise
+
+    def _update(self, params) -> None:
+        """The optimiser step on ``params`` (an interrupt waits for it: see ``_steps``)."""
+        try:
+            self.optim(params)
+        finally:
             _clear_grads(params)
-            raise self._diverged(loss)
-        self.optim(params)
-        _clear_grads(params)
-        return loss
+
+    def _drop_grads(self) -> None:
+        """Forget every gradient of this trainer's parameters (a step that failed half-way
+        may have written some; the next backward would add to them)."""
+        _clear_grads(value for _, value in pyro.get_param_store().named_parameters())
 
     def _diverged(self, loss: float, detail: str = "") -> TrainingDiverged:
         step = self.num_steps_done + 1
@@ -395,6 +429,27 @@ def _clear_grads(params) -> None:
         p.grad = None
 
 
-def _check_num_steps(num_steps) -> None:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.")
+def _check_num_steps(num_steps) -> int:
+    """``num_steps`` as an int: any whole number (Python, numpy or a one-element tensor, and
+    floats such as ``1e4`` that hold one) is accepted; anything else gets a message."""
+    value = num_steps
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    count = None
+    if not isinstance(value, bool):
+        try:
+            count = operator.index(value)
+        except TypeError:
+            if isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value):
+                count = int(value)
+    if count is None or count < 1:
+        hint = (
+            f" Fix: round it, e.g. num_steps={max(1, round(value))}."
+            if isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and count is None
+            else " Fix: pass a count such as trainer.run(2000)."
+        )
+        raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.{hint}")
+    return count

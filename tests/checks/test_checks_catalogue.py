@@ -25,6 +25,16 @@ from vilab.exercises import temperature
 
 N = 100
 X = torch.randn(N, generator=torch.Generator().manual_seed(1)) * 2 + 3
+COIN = torch.tensor([1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
+# the tutorial's data shape: continent flag, ruggedness, log GDP (synthetic here)
+RA = (torch.arange(40) % 2).float()
+RR = torch.linspace(0.0, 4.0, 40)
+RY = (
+    9.0
+    - 0.2 * RR
+    + RA * (0.4 * RR - 1.0)
+    + 0.1 * torch.randn(40, generator=torch.Generator().manual_seed(4))
+)
 
 
 # -- the simple Gaussian of the course, right ------------------------------------------------
@@ -77,6 +87,69 @@ def guide_normal_on_precision(x):
     a = pyro.param("gamma_loc", torch.tensor(1.0))
     b = pyro.param("gamma_scale", torch.tensor(0.1), constraint=constraints.positive)
     pyro.sample("gamma", dist.Normal(a, b))
+
+
+def guide_normal_wide_on_precision(x):
+    guide_without_gamma(x)
+    a = pyro.param("gamma_loc", torch.tensor(0.5))
+    b = pyro.param("gamma_scale", torch.tensor(1.0), constraint=constraints.positive)
+    pyro.sample("gamma", dist.Normal(a, b))  # a third of its mass is negative
+
+
+def guide_beta_on_mean(x):
+    alpha = pyro.param("mu_alpha", torch.tensor(2.0), constraint=constraints.positive)
+    beta = pyro.param("mu_beta", torch.tensor(2.0), constraint=constraints.positive)
+    pyro.sample("mu", dist.Beta(alpha, beta))  # mu's posterior mean is about 3
+    conc = pyro.param("alpha", torch.tensor(1.0), constraint=constraints.positive)
+    pyro.sample("gamma", dist.Gamma(conc, conc))
+
+
+def coin_model(flips):
+    p = pyro.sample("p", dist.Beta(2.0, 2.0))
+    with pyro.plate("flips", len(flips)):
+        pyro.sample("flip", dist.Bernoulli(p), obs=flips)
+
+
+def coin_guide_lognormal(flips):
+    loc = pyro.param("p_loc", torch.tensor(-1.0))
+    pyro.sample("p", dist.LogNormal(loc, 1.0))
+
+
+def tutorial_model(is_cont_africa, ruggedness, log_gdp):
+    """Pyro's Bayesian regression tutorial (part I), with its Uniform(0, 10) sigma."""
+    a = pyro.sample("a", dist.Normal(0.0, 10.0))
+    b_a = pyro.sample("bA", dist.Normal(0.0, 1.0))
+    b_r = pyro.sample("bR", dist.Normal(0.0, 1.0))
+    b_ar = pyro.sample("bAR", dist.Normal(0.0, 1.0))
+    sigma = pyro.sample("sigma", dist.Uniform(0.0, 10.0))
+    mean = a + b_a * is_cont_africa + b_r * ruggedness + b_ar * is_cont_africa * ruggedness
+    with pyro.plate("data", len(ruggedness)):
+        pyro.sample("obs", dist.Normal(mean, sigma), obs=log_gdp)
+
+
+def tutorial_guide(is_cont_africa, ruggedness, log_gdp):
+    """The tutorial's own guide: a Normal with a fixed scale 0.05 on sigma."""
+    a_loc = pyro.param("a_loc", torch.tensor(0.0))
+    a_scale = pyro.param("a_scale", torch.tensor(1.0), constraint=constraints.positive)
+    sigma_loc = pyro.param("sigma_loc", torch.tensor(1.0), constraint=constraints.positive)
+    weights_loc = pyro.param("weights_loc", torch.zeros(3))
+    weights_scale = pyro.param("weights_scale", torch.ones(3), constraint=constraints.positive)
+    pyro.sample("a", dist.Normal(a_loc, a_scale))
+    pyro.sample("bA", dist.Normal(weights_loc[0], weights_scale[0]))
+    pyro.sample("bR", dist.Normal(weights_loc[1], weights_scale[1]))
+    pyro.sample("bAR", dist.Normal(weights_loc[2], weights_scale[2]))
+    pyro.sample("sigma", dist.Normal(sigma_loc, torch.tensor(0.05)))
+
+
+def empty_model(x): ...
+
+
+def empty_guide(x): ...
+
+
+def guide_without_params(x):
+    pyro.sample("mu", dist.Normal(0.0, 1.0))
+    pyro.sample("gamma", dist.Gamma(1.0, 1.0))
 
 
 def guide_unconstrained_scale(x):
@@ -176,10 +249,57 @@ BROKEN = {
     ),
     "6-normal-on-precision": (
         gauss_model,
-        guide_normal_on_precision,
+        guide_normal_wide_on_precision,
         (X,),
         ["support-mismatch"],
         r"at 'gamma'.*positive numbers.*Normal proposes any real number.*dist.LogNormal",
+    ),
+    "6-normal-on-precision-narrow": (
+        gauss_model,
+        guide_normal_on_precision,
+        (X,),
+        ["support-risk"],
+        r"at 'gamma'.*positive numbers.*Normal proposes any real number.*draws stay inside "
+        r"\(chance of one outside: below 1e-12.*training stops.*remove the risk.*dist.LogNormal",
+    ),
+    "6-tutorial-regression-sigma": (
+        tutorial_model,
+        tutorial_guide,
+        (RA, RR, RY),
+        ["support-risk"],
+        r"at 'sigma'.*between 0 and 10.*Normal proposes any real number.*Bayesian regression "
+        r"tutorial.*fix: *to remove the risk, use AutoNormal",
+    ),
+    "6-beta-on-normal": (
+        gauss_model,
+        guide_beta_on_mean,
+        (X,),
+        ["support-narrower"],
+        r"at 'mu'.*any real number.*Beta proposes only numbers between 0 and 1.*can never leave"
+        r".*fix: *.*dist.Normal\(loc, scale\) with constraint=constraints.positive on scale",
+    ),
+    "6-lognormal-on-probability": (
+        coin_model,
+        coin_guide_lognormal,
+        (COIN,),
+        ["support-mismatch"],
+        r"at 'p'.*between 0 and 1, but the guide's LogNormal proposes positive numbers"
+        r".*dist.Beta",
+    ),
+    "13-empty-bodies": (
+        empty_model,
+        empty_guide,
+        (X,),
+        ["empty-model"],
+        r"The model samples nothing.*still be `\.\.\.`.*guide samples nothing"
+        r".*fix: *write the model",
+    ),
+    "13-nothing-to-train": (
+        gauss_model,
+        guide_without_params,
+        (X,),
+        ["nothing-to-train"],
+        r"Neither the guide nor the model declares a parameter.*pyro.param\('loc'",
     ),
     "7-unconstrained-scale": (
         gauss_model,

@@ -15,6 +15,8 @@ The catalogue (``Diagnostic.code``, number in the course, severity):
  4    signature-mismatch       error    the guide rejects the model's arguments
  5    shape-mismatch           error    batch/event shapes differ (missing .to_event)
  6    support-mismatch         error    e.g. a Normal guide on a Gamma latent
+ 6    support-risk             warning  the same, with next to no guide mass outside
+ 6    support-narrower         warning  e.g. a Beta guide on a Normal latent
  7    unconstrained-scale      warning  a scale param with no positivity constraint
  8    missing-plate            warning  data dimension outside any plate
  8    plate-size-mismatch      error    plate size != data size
@@ -26,6 +28,10 @@ The catalogue (``Diagnostic.code``, number in the course, severity):
 11    lr-too-large             warning  the loss climbs over the first steps
 12    data-nan                 error    NaN/inf in the data
 12    data-dtype               warning  float64 / numpy / integer data
+12    data-empty               error    an empty data tensor (or list)
+12    data-type                error    a Python list or numpy array observed
+13    empty-model              error    the model's body is still ``...``
+13    nothing-to-train         error    no pyro.param / pyro.module anywhere
 ====  =======================  =======  ===============================================
 """
 

@@ -1,4 +1,4 @@
-"""The data side: NaN and dtypes of the arguments, and whether the plates fit the data.
+"""The data side: NaN, emptiness, types and dtypes of the data, and whether the plates fit.
 
 A plate tells Pyro "these data points are conditionally independent" *and* how many
 there are. Forget it and Pyro cannot subsample or vectorise particles; give it the wrong
@@ -40,10 +40,35 @@ def _nan_diagnostic(label: str, value: torch.Tensor) -> Diagnostic | None:
     )
 
 
+def _empty_diagnostic(label: str, value) -> Diagnostic | None:
+    """An empty tensor, array or list: no data point to learn from."""
+    if isinstance(value, torch.Tensor):
+        size = value.numel()
+    elif type(value).__module__ == "numpy" and hasattr(value, "size"):
+        size = int(value.size)
+    elif isinstance(value, list):
+        size = len(value)
+    else:
+        return None
+    if size:
+        return None
+    shape = tuple(value.shape) if hasattr(value, "shape") else (0,)
+    return Diagnostic(
+        "data-empty",
+        label,
+        f"The data in {label} are empty (shape {shape}): with no data point the likelihood "
+        f"adds nothing, so the 'posterior' would just be the prior (and a pyro.plate of "
+        f"size 0 cannot even be built).",
+        fix="check how the data were loaded or filtered (e.g. a mask that kept nothing); "
+        "pass at least one data point.",
+    )
+
+
 def check_data(args: tuple, kwargs: dict) -> None:
-    """Refuse data containing NaN or inf before any training, naming the argument."""
+    """Refuse data containing NaN or inf, or empty data, before any training, naming the
+    argument (done even with ``check=False``: training could not mean anything)."""
     for label, value in _named_args(args, kwargs):
-        diagnostic = _nan_diagnostic(label, value)
+        diagnostic = _nan_diagnostic(label, value) or _empty_diagnostic(label, value)
         if diagnostic is not None:
             raise ValueError(str(diagnostic))
 
@@ -54,7 +79,7 @@ def data_diagnostics(args: tuple, kwargs: dict) -> list[Diagnostic]:
     found = []
     default = torch.get_default_dtype()
     for label, value in _named_args(args, kwargs):
-        nan = _nan_diagnostic(label, value)
+        nan = _nan_diagnostic(label, value) or _empty_diagnostic(label, value)
         if nan is not None:
             found.append(nan)
         elif isinstance(value, torch.Tensor) and value.is_floating_point():
@@ -84,6 +109,38 @@ def data_diagnostics(args: tuple, kwargs: dict) -> list[Diagnostic]:
                     fix=f"x = torch.tensor(array, dtype={default}).",
                 )
             )
+    return found
+
+
+def observed_types(model_trace) -> list[Diagnostic]:
+    """Observed data that are not tensors (diagnostic 12, error): Pyro's log_prob fails on a
+    list or a numpy array with "The value argument to log_prob must be a Tensor"."""
+    found = []
+    default = torch.get_default_dtype()
+    for name, site in observed_sites(model_trace).items():
+        value = site["value"]
+        if isinstance(value, torch.Tensor):
+            continue
+        numpy = type(value).__module__ == "numpy"
+        what = (
+            f"a numpy {value.dtype} array"
+            if numpy and hasattr(value, "dtype")
+            else f"a Python {type(value).__name__}"
+        )
+        found.append(
+            Diagnostic(
+                "data-type",
+                name,
+                f"The data observed at {name!r} are {what}; Pyro's distributions score "
+                f"torch tensors only (it would fail with 'The value argument to log_prob "
+                f"must be a Tensor').",
+                model=describe_site(site),
+                guide=f"obs of type {type(value).__module__}.{type(value).__name__}",
+                labels=("model", "data"),
+                fix=f"convert the data once, before training: x = torch.tensor(data, "
+                f"dtype={default}) (from numpy: torch.as_tensor(array, dtype={default})).",
+            )
+        )
     return found
 
 

@@ -1,18 +1,28 @@
-"""Watching the first steps of a training: a loss that climbs (learning rate too large), and
-a training stopped by a scale parameter that went negative.
+"""Watching the first steps of a training: a loss that climbs or parameters that jump
+(learning rate too large), and a training stopped by a scale parameter that went negative.
 
-The Trainer registers one :class:`DivergenceWatch` when ``check=True``. It only reads the
-history every ``every`` steps during the first ``horizon`` steps and warns at most once,
-so it costs nothing measurable. When a run fails, it adds a note to the exception naming
-the parameter to constrain (notes are printed under the error message).
+A learning rate far too large does not always make the loss climb: Adam with lr=2 on the
+simple Gaussian moves each log-scale by about 2 per step, the loss still falls, and the
+posterior's sd ends 12x too small. The robust sign is the jump itself: a constrained
+parameter (a scale, a rate, a probability) whose unconstrained value (its log, its logit)
+moves by more than ``max_jump`` = 1 in one step is multiplied by e = 2.7 or more at once,
+twice in the first steps.
+
+The Trainer registers one :class:`DivergenceWatch` when ``check=True``. During the first
+``horizon`` steps it reads the constrained parameters at every step and the history every
+``every`` steps, and warns at most once, so it costs nothing measurable. When a run
+fails, it adds a note to the exception naming the parameter to constrain (notes are
+printed under the error message).
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
 
 import pyro
+import torch.distributions.constraints as tc
 
 from ..callbacks import Callback
 from ..errors import TrainingDiverged
@@ -28,13 +38,20 @@ class DivergenceWatch(Callback):
     judgements in a row (one bump of a noisy loss is no reason to alarm a student).
     """
 
-    def __init__(self, every: int = 25, horizon: int = 150, strikes: int = 2):
-        self.every = every
+    def __init__(
+        self, every: int = 25, horizon: int = 150, strikes: int = 2, max_jump: float = 1.0
+    ):
+        self.every = 1  # the parameters are read at every step (of the first ``horizon``)
+        self.judge_every = every
         self.horizon = horizon
         self.strikes = strikes
+        self.max_jump = max_jump
         self.warned = False
         self._judged_at = 0
         self._count = 0
+        self._jumps = 0
+        self._last_step = 0
+        self._previous: dict = {}
 
     def on_steps(self, trainer) -> None:
         error = _unwinding_error()
@@ -42,9 +59,20 @@ class DivergenceWatch(Callback):
             explain_failure(trainer, error)
             return
         done = trainer.num_steps_done
-        if done < self._judged_at:  # trainer.reset(): a fresh run, watched afresh
-            self.warned, self._judged_at, self._count = False, 0, 0
-        if self.warned or done > self.horizon or done < self._judged_at + self.every:
+        if done < self._last_step:  # trainer.reset(): a fresh run, watched afresh
+            self.warned, self._judged_at, self._count, self._jumps = False, 0, 0, 0
+            self._previous = {}
+        self._last_step = done
+        if self.warned or done > self.horizon:
+            return
+        jump = self._largest_jump(trainer)
+        if jump is not None:
+            self._jumps += 1
+            if self._jumps >= self.strikes:
+                self.warned = True
+                warn(jump_diagnostic(*jump, trainer.lr))
+                return
+        if done < self._judged_at + self.judge_every:
             return
         loss = list(trainer.history.loss)
         if len(loss) < 50:
@@ -59,6 +87,31 @@ class DivergenceWatch(Callback):
     def on_run_end(self, trainer, error) -> None:
         if error is not None:
             explain_failure(trainer, error)
+
+    def _largest_jump(self, trainer) -> tuple[str, float] | None:
+        """(name, size) of the largest one-step move of a constrained parameter's
+        unconstrained value, if above ``max_jump``."""
+        with trainer.scope:
+            store = pyro.get_param_store()
+            constraints = store._constraints
+            current = {
+                name: value.detach().clone()
+                for name, value in store.named_parameters()
+                if type(constraints.get(name, tc.real)) is not tc._Real
+            }
+        previous = self._previous
+        if not previous and trainer.num_steps_done == 1:  # the first step moved from these
+            previous = trainer._initial_values or {}
+        largest = None
+        for name, value in current.items():
+            before = previous.get(name)
+            if before is None or before.shape != value.shape or not value.numel():
+                continue
+            size = float((value - before).abs().max())
+            if size > self.max_jump and (largest is None or size > largest[1]):
+                largest = (name, size)
+        self._previous = current
+        return largest
 
 
 def _unwinding_error() -> BaseException | None:
@@ -105,6 +158,21 @@ def lr_diagnostic(loss: list[float], lr: float, first: int = 10, last: int = 25)
         fix=f"start again with a smaller learning rate, e.g. lr={lr / 10:g} "
         f"(trainer.lr = {lr / 10:g}; trainer.reset()), or optim='clipped_adam' with "
         f"optim_args={{'lrd': 0.99}} to decay it.",
+    )
+
+
+def jump_diagnostic(name: str, size: float, lr: float) -> Diagnostic:
+    """Diagnostic 11 from a parameter that jumped by ``size`` on its unconstrained scale."""
+    return Diagnostic(
+        "lr-too-large",
+        name,
+        f"In one step the parameter {name!r} moved by {size:.2g} on its unconstrained scale "
+        f"(for a positive parameter, the log: a factor {math.exp(min(size, 50)):.3g} at "
+        f"once). With lr={lr:g} every step of Adam moves a parameter by about lr on that "
+        f"scale: the optimiser overshoots, and even while the loss falls the posterior's "
+        f"spread can collapse far below the right value.",
+        fix=f"start again with a smaller learning rate, e.g. lr={lr / 10:g} "
+        f"(trainer.lr = {lr / 10:g}; trainer.reset()).",
     )
 
 

@@ -23,6 +23,8 @@ CATALOGUE = {
     "signature-mismatch": (4, "error", "model and guide take different arguments"),
     "shape-mismatch": (5, "error", "model and guide disagree on the shape of a site"),
     "support-mismatch": (6, "error", "the guide proposes values the prior does not allow"),
+    "support-risk": (6, "warning", "the guide could leave the prior's support (unlikely now)"),
+    "support-narrower": (6, "warning", "the guide cannot reach part of the prior's support"),
     "unconstrained-scale": (7, "warning", "a scale parameter has no positivity constraint"),
     "missing-plate": (8, "warning", "data dimension outside any plate"),
     "plate-size-mismatch": (8, "error", "plate size disagrees with the data"),
@@ -34,7 +36,14 @@ CATALOGUE = {
     "lr-too-large": (11, "warning", "the loss goes up: learning rate too large"),
     "data-nan": (12, "error", "the data contain NaN or inf"),
     "data-dtype": (12, "warning", "data of an unexpected dtype"),
+    "data-empty": (12, "error", "the data are empty"),
+    "data-type": (12, "error", "observed data that are not a tensor (a list, a numpy array)"),
+    "empty-model": (13, "error", "the model samples nothing (its body is still empty)"),
+    "nothing-to-train": (13, "error", "no parameter to learn in the guide or the model"),
 }
+
+# errors about the data alone, raised as a plain ValueError (not a model/guide mismatch)
+DATA_ONLY = ("data-nan", "data-dtype", "data-empty", "data-type")
 
 
 class VilabWarning(UserWarning):
@@ -141,7 +150,7 @@ def report(diagnostics: list[Diagnostic]) -> None:
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         count = f"{len(errors)} problems" if len(errors) > 1 else "a problem"
-        data_only = all(d.code in ("data-nan", "data-dtype") for d in errors)
+        data_only = all(d.code in DATA_ONLY for d in errors)
         error = (ValueError if data_only else ModelGuideMismatch)(
             f"vilab found {count} before training:\n\n" + "\n\n".join(map(str, errors))
         )

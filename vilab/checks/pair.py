@@ -14,10 +14,22 @@ import pyro.poutine as poutine
 
 from ..errors import ModelGuideMismatch
 from ..scope import PrivateScope, get_rng_state, set_rng_state
-from .data import data_diagnostics, integer_observations, minibatch_unscaled, plate_mismatch
+from .data import (
+    data_diagnostics,
+    integer_observations,
+    minibatch_unscaled,
+    observed_types,
+    plate_mismatch,
+)
 from .messages import Diagnostic, Diagnostics, report
 from .params import stale_params, unconstrained_scales
-from .sites import guide_samples_observed, missing_guide_sites, shape_mismatch, unknown_guide_sites
+from .sites import (
+    empty_bodies,
+    guide_samples_observed,
+    missing_guide_sites,
+    shape_mismatch,
+    unknown_guide_sites,
+)
 from .supports import support_mismatch
 from .traces import trace_guide, trace_model
 
@@ -36,7 +48,8 @@ def diagnose_traces(model_trace, guide_trace, num_data: int | None = None) -> Di
 
     ``num_data`` is the full data set's size when the caller minibatches (diagnostic 9).
     """
-    found = Diagnostics()
+    found = Diagnostics(empty_bodies(model_trace, guide_trace))
+    found.extend(observed_types(model_trace))
     for site_check in SITE_CHECKS:
         found.extend(site_check(model_trace, guide_trace))
     found.extend(unconstrained_scales(model_trace, guide_trace))

@@ -160,3 +160,51 @@ def shape_mismatch(model_trace, guide_trace) -> list[Diagnostic]:
             Diagnostic("shape-mismatch", name, message, model=model_text, guide=guide_text, fix=fix)
         )
     return found
+
+
+def empty_bodies(model_trace, guide_trace) -> list[Diagnostic]:
+    """A model that samples nothing, or a pair with nothing to learn (diagnostic 13): the
+    bodies are still ``...``. Pyro "trains" them happily, with loss 0.0 at every step."""
+    model, guide = sample_sites(model_trace), guide_sites(guide_trace)
+    has_params = any(
+        site["type"] == "param"
+        for trace in (model_trace, guide_trace)
+        for site in trace.nodes.values()
+    )
+    guide_note = (
+        " The guide samples nothing and declares no parameter either."
+        if not guide and not has_params
+        else ""
+    )
+    if not model:
+        return [
+            Diagnostic(
+                "empty-model",
+                None,
+                "The model samples nothing: no pyro.sample ran when vilab called it, so there "
+                "is no prior, no likelihood and nothing to infer. Its body may still be `...` "
+                "or `pass`, or it returns before its first pyro.sample." + guide_note,
+                model="no sample site",
+                guide=f"sample sites {_names(guide)}",
+                fix="write the model: a prior for each latent, e.g. z = pyro.sample('z', "
+                "dist.Normal(0., 1.)), and the likelihood of the data, e.g. "
+                "pyro.sample('x', dist.Normal(z, 1.), obs=x).",
+            )
+        ]
+    if not has_params and set(latent_sites(model_trace)) <= set(guide):
+        # (a guide missing a latent is diagnostic 1, whose fix brings parameters)
+        return [
+            Diagnostic(
+                "nothing-to-train",
+                None,
+                "Neither the guide nor the model declares a parameter (pyro.param or "
+                "pyro.module): the optimiser has nothing to move, so training would change "
+                "nothing." + guide_note,
+                model=f"sample sites {_names(model)}",
+                guide=f"sample sites {_names(guide)}, no pyro.param",
+                fix="give the guide learnable parameters, e.g. loc = pyro.param('loc', "
+                "torch.tensor(0.)); scale = pyro.param('scale', torch.tensor(1.), "
+                "constraint=constraints.positive); pyro.sample('z', dist.Normal(loc, scale)).",
+            )
+        ]
+    return []
