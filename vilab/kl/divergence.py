@@ -58,7 +58,7 @@ def quadrature_grid(target: Target, loc: float | None = None, scale: float | Non
     if loc is not None:
         low, high = min(low, loc - 12 * scale), max(high, loc + 12 * scale)
     core = np.linspace(low, high, CORE_POINTS)
-    reach = np.geomspace(1.0, TAIL_REACH, TAIL_POINTS)
+    reach = np.geomspace(core[1] - core[0], TAIL_REACH, TAIL_POINTS)  # spacing grows smoothly
     grid = np.concatenate([low - reach[::-1], core, high + reach])
     return torch.as_tensor(grid, dtype=torch.float64)
 
