@@ -59,3 +59,53 @@ def test_smoke_flag_uses_the_short_run(tmp_path, monkeypatch):
     from vilab.exercises.temperature import SMOKE_STEPS
 
     assert summary["runs"]["VI"]["steps"] == SMOKE_STEPS
+
+
+# -- user errors: one line on stderr, a non-zero status, no traceback ----------------------------
+
+
+def _offline(monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def refuse(*args, **kwargs):
+        raise urllib.error.URLError("no network in this test")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+
+
+def test_run_without_cached_data_prints_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("VILAB_DATA_DIR", str(tmp_path / "empty-cache"))
+    _offline(monkeypatch)
+    status = main(["run", "linear_regression", "--smoke", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert status == 1
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("error: the data this command needs are not in the cache")
+    assert "Could not download 'rugged'" in err and "vilab data fetch NAME" in err
+
+
+def test_run_into_an_unwritable_folder_prints_one_line_before_training(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    status = main(["run", "temperature", "--steps", "5", "--out", str(blocker / "out")])
+    captured = capsys.readouterr()
+    assert status == 1
+    assert captured.err.strip().splitlines() == [
+        f"error: cannot write to the output folder {blocker / 'out'} (Not a directory). "
+        f"Fix: pass --out with a folder you can write to, e.g. --out runs/mine."
+    ]
+    assert "Training" not in captured.out  # refused before any training
+
+
+def test_ctrl_c_during_a_run_exits_130_without_traceback(tmp_path, monkeypatch, capsys):
+    from vilab.exercises import temperature
+
+    def interrupted(**kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(temperature, "train", interrupted)
+    assert main(["run", "temperature", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err.strip() == (
+        "error: interrupted (Ctrl-C); nothing more was written."
+    )

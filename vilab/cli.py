@@ -6,6 +6,10 @@ Examples::
     vilab run temperature --steps 500 --seed 1 --out runs/temp
     vilab run temperature --smoke     # a few steps, as in CI
     vilab data list
+
+A user error (missing data, an unwritable ``--out``, a run that diverges) prints one line
+``error: ... Fix: ...`` on stderr and exits with status 1, never a traceback; Ctrl-C exits
+with status 130.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ def _run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out or Path("runs") / args.exercise)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_writable(out)
     smoke = True if args.smoke else None
     print(f"Training {args.exercise}: {exercise.TITLE}")
     start = time.perf_counter()
@@ -83,6 +87,47 @@ def _run(args) -> int:
     return 0
 
 
+def _check_writable(out: Path) -> None:
+    """Fail before training, not after it, if the figures cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".vilab-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise _UserError(
+            f"cannot write to the output folder {out} ({exc.strerror or exc}). Fix: pass "
+            f"--out with a folder you can write to, e.g. --out runs/mine."
+        ) from exc
+
+
+class _UserError(Exception):
+    """A mistake in the command or its environment: shown as one line, no traceback."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of a user error, on one line."""
+    from .datasets.download import DatasetUnavailable
+    from .errors import VilabError
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, DatasetUnavailable):
+        return (
+            f"the data this command needs are not in the cache and could not be fetched: "
+            f"{first} Fix: run `vilab data list` to see what is missing, then `vilab data "
+            f"fetch NAME`, or `vilab data import NAME PATH` for a file you downloaded."
+        )
+    if isinstance(exc, VilabError):
+        return f"{first} (train it in a notebook to read the whole explanation and fixes)"
+    if isinstance(exc, OSError) and not isinstance(exc, _UserError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return (
+            f"could not read or write{where} ({exc.strerror or first}). Fix: check the "
+            f"path and its permissions."
+        )
+    return first
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vilab", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command")
@@ -120,7 +165,17 @@ def main(argv=None) -> int:
         return 2
     if getattr(args, "steps", None) is not None and args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
-    return args.func(args)
+    from .datasets.download import DatasetUnavailable
+    from .errors import VilabError
+
+    try:
+        return args.func(args)
+    except (_UserError, DatasetUnavailable, VilabError, OSError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C); nothing more was written.", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
