@@ -10,7 +10,7 @@ Headless (tests, nbval) every change refits to the end before returning; in Jupy
 the reverse fit runs as an asyncio task on the kernel's loop (the rule and its reasons are
 in :mod:`vilab.ui.runner`) and the figure redraws while q moves, at most 10 times a
 second. The figure is a plain matplotlib Figure rendered to PNG in an ``ipywidgets.Image``;
-every callback's error is shown in ``explorer.errors``.
+every callback's error is shown in ``explorer.errors`` (the training panel's error area).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ..kl.divergence import gaussian_log_prob, target_entropy
 from ..kl.fit import NUM_STEPS, check_direction
 from ..plots.kl import plot_kl_split, plot_target_and_q
 from . import runner as run_rule
+from .errors_area import ErrorArea
 from .runner import Runner
 
 REDRAW_SECONDS = 0.1  # at most 10 redraws a second while fitting
@@ -82,9 +83,9 @@ class KLExplorer:
         self.direction_buttons = widgets.ToggleButtons(options=DIRECTION_OPTIONS, value=direction)
         self.status = widgets.HTML()
         self.picture = widgets.Image(format="png")
-        self.errors = widgets.Output()  # what a failing callback raised
+        self.errors = ErrorArea()  # what a failing callback raised, in plain words
         for control in self._controls():
-            control.observe(self.errors.capture()(self._on_change), names="value")
+            control.observe(self.errors.guard(self._on_change, "the KL explorer"), names="value")
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.kind_dropdown, self.direction_buttons]),
@@ -137,6 +138,7 @@ class KLExplorer:
         """Refit q to the current target in the current direction (stopping a fit that is
         still running), then redraw."""
         self._stop_running_fit()
+        self.errors.clear()
         self._show_relevant_sliders()
         self.target = self.current_target()
         self._entropy_p = target_entropy(self.target)
@@ -161,9 +163,8 @@ class KLExplorer:
             await runner.run_async(self.num_steps, after_chunk=self._after_chunk)
             self.q = q_params(runner.trainer)
             self.redraw()
-        except Exception:  # shown in the error area, as a callback's error would be
-            with self.errors:
-                raise
+        except Exception as exc:  # shown in the error area, as a callback's error is
+            self.errors.show(exc, "the reverse-KL fit")
 
     def _after_chunk(self) -> None:
         now = time.perf_counter()
