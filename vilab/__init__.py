@@ -23,6 +23,7 @@ _LAZY_SUBMODULES = {
     "datasets",
     "exercises",
     "graph",
+    "inf",
     "plots",
     "reference",
     "ui",
