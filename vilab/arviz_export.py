@@ -27,6 +27,7 @@ import torch
 
 from .checks.pair import trace_pair
 from .checks.traces import is_deterministic, latent_sites, observed_sites, sample_sites
+from .device import CPU, on_device, to_device
 from .scope import PrivateScope
 
 
@@ -152,7 +153,9 @@ def from_trainer(
         batch_fn = trainer.batch_fn
         args = trainer.args if batch_fn is None else tuple(batch_fn(trainer.num_steps_done))
     kwargs = trainer.kwargs if kwargs is None else dict(kwargs)
-    with trainer.activated(), torch.no_grad():
+    device = getattr(trainer, "device", CPU)  # draws are made where the trainer trains
+    args, kwargs = to_device(args, device), to_device(kwargs, device)
+    with trainer.activated(), on_device(device), torch.no_grad():
         _, model_trace = trace_pair(trainer.model, trainer.guide, args, kwargs, explain=False)
         layout = site_layout(model_trace)
         sites = layout.latent + (list(layout.observed) if predictive else [])
