@@ -113,12 +113,16 @@ def save_checkpoint(trainer, path) -> None:
     try:
         torch.save(state, tmp)
         os.replace(tmp, path)  # never leave a half-written checkpoint behind
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
+    except (OSError, RuntimeError) as exc:  # torch's writer raises RuntimeError for some
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        why = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
         raise OSError(
-            exc.errno,
-            f"Could not save the checkpoint to {path} ({exc.strerror or exc}). Fix: save into a "
-            f"folder that exists and that you can write to, e.g. trainer.save('run.pt').",
+            getattr(exc, "errno", None),
+            f"Could not save the checkpoint to {path} ({why}). Fix: save into a folder that "
+            f"exists and that you can write to, e.g. trainer.save('run.pt').",
         ) from exc
 
 
@@ -133,7 +137,7 @@ def _read(path: Path) -> dict:
         why = (
             "it holds Python objects other than tensors and plain values, which vilab "
             "never opens (they could run code)"
-            if "weights only" in str(exc).lower() or "weights_only" in str(exc)
+            if "unsupported global" in str(exc).lower()
             else "it is damaged (cut short?) or not a checkpoint at all"
         )
         raise CheckpointError(

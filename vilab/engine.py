@@ -250,7 +250,7 @@ class Trainer:
         (Ctrl-C, an error, a divergence) before its update leaves no gradient behind and
         rewinds the random stream, and an interrupt during the update waits for its end."""
         self._stop_requested = False
-        history, clock = self.history, time.perf_counter
+        clock = time.perf_counter
         notified_at = {id(cb): -1 for cb in callbacks}
         with self.scope, self._interrupts:
             start, elapsed = clock(), self._elapsed
@@ -258,11 +258,7 @@ class Trainer:
                 for _ in range(num_steps):
                     if self._stop_requested:
                         break
-                    loss, params = self._loss_and_grads(self.num_steps_done)
-                    with self._interrupts.deferred():
-                        self._update(params)
-                        self.num_steps_done += 1
-                        history.append(self.num_steps_done, loss, elapsed + clock() - start)
+                    self._one_step(lambda: elapsed + clock() - start)
                     for callback in callbacks:
                         if self.num_steps_done % callback.every == 0:
                             callback.on_steps(self)
@@ -276,32 +272,41 @@ class Trainer:
                     if notified_at.get(id(callback)) != self.num_steps_done:
                         callback.on_steps(self)
 
+    def _one_step(self, elapsed: Callable[[], float]) -> None:
+        """One step, recorded in the history with the training time ``elapsed()``. If it
+        fails before it is recorded, its gradients are dropped and the random stream is
+        rewound to where it began: the trainer is as before the step."""
+        step, rng = self.num_steps_done, torch.get_rng_state()  # Pyro draws from torch's
+        try:
+            loss, params = self._loss_and_grads(step)
+            with self._interrupts.deferred():
+                self._update(params)
+                self.num_steps_done += 1
+                self.history.append(self.num_steps_done, loss, elapsed())
+        except BaseException:
+            if self.num_steps_done == step:
+                self._drop_grads()
+                torch.set_rng_state(rng)
+            raise
+
     def _loss_and_grads(self, step: int) -> tuple[float, set[torch.Tensor]]:
         """Pyro's ``SVI.step`` up to the update: the loss, and the parameters it used with
-        their gradients, checked finite. On any failure the gradients are dropped and the
-        random stream is rewound to where the step began."""
-        rng = torch.get_rng_state()  # Pyro draws from torch's stream (~1 µs to copy)
+        their gradients, checked finite."""
+        args, kwargs = self._step_args(step)
         try:
-            args, kwargs = self._step_args(step)
-            try:
-                with poutine.trace(param_only=True) as param_capture:
-                    loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
-            except ValueError as exc:
-                # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
-                # before the loss is even computed: the same failure, reported the same way.
-                if "found invalid values" not in str(exc):
-                    raise
-                detail = str(exc).split("\nTrace Shapes")[0]
-                raise self._diverged(math.nan, detail=detail) from exc
-            params = _captured_params(param_capture.trace)
-            loss = torch_item(loss)
-            if not (math.isfinite(loss) and _grads_finite(params)):
-                raise self._diverged(loss)
-            return loss, params
-        except BaseException:
-            self._drop_grads()
-            torch.set_rng_state(rng)
-            raise
+            with poutine.trace(param_only=True) as param_capture:
+                loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        except ValueError as exc:
+            # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
+            # before the loss is even computed: the same failure, reported the same way.
+            if "found invalid values" not in str(exc):
+                raise
+            raise self._diverged(math.nan, detail=str(exc).split("\nTrace Shapes")[0]) from exc
+        params = _captured_params(param_capture.trace)
+        loss = torch_item(loss)
+        if not (math.isfinite(loss) and _grads_finite(params)):
+            raise self._diverged(loss)
+        return loss, params
 
     def _update(self, params) -> None:
         """The optimiser step on ``params`` (an interrupt waits for it: see ``_steps``)."""

@@ -69,6 +69,38 @@ def test_stable_learning_rate_does_not_warn():
     assert trainer.history.loss[-1] < trainer.history.loss[0]
 
 
+def simple_gaussian_trainer(lr):
+    """The course's simple Gaussian (unknown mean and precision) with plain Adam."""
+    from test_checks_catalogue import X as X100
+    from test_checks_catalogue import gauss_guide, gauss_model
+
+    return Trainer(gauss_model, gauss_guide, args=(X100,), lr=lr, seed=0)
+
+
+def test_parameters_jumping_warn_even_while_the_loss_falls():
+    """Adam with lr=2: the loss falls, so the climb test stays silent, but each step
+    multiplies the scales by e or more and the posterior's spread collapses."""
+    trainer = simple_gaussian_trainer(lr=2.0)
+    with pytest.warns(
+        VilabWarning,
+        match=r"(?s)V11 lr-too-large.*at 'scale'.*moved by 1.4 on "
+        r"its unconstrained scale.*a factor 3.9.*lr=2 .*spread can collapse"
+        r".*fix: *.*lr=0.2",
+    ) as record:
+        trainer.run(150, progress=False)
+    assert sum(isinstance(r.message, VilabWarning) for r in record) == 1
+    assert trainer.num_steps_done == 150 and trainer.history.loss[-1] < trainer.history.loss[0]
+    assert float(trainer.param("scale")) < 0.05  # exact sd of the mean: about 0.2
+
+
+@pytest.mark.parametrize("lr", [0.5, 1.0])
+def test_a_large_but_workable_learning_rate_does_not_warn(lr):
+    trainer = simple_gaussian_trainer(lr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VilabWarning)
+        trainer.run(150, progress=False)
+
+
 # -- 7 during training: the stop explained ---------------------------------------------------
 
 
