@@ -87,6 +87,15 @@ class TrainingPanel:
             ],
             layout=widgets.Layout(max_width="1000px"),
         )
+        for widget, name in (
+            (self.widget, "panel"),
+            (self.status, "status"),
+            (self.chart, "chart"),
+            (self.image, "posterior"),
+            (self.step_size_input, "step-size"),
+            (self.lr_slider, "lr"),
+        ):  # CSS classes: stable handles for the browser tests (and for a teacher's own CSS)
+            widget.add_class(f"vilab-{name}")
         self._optim_args = dict(trainer.optim_args)  # the options the trainer came with
         self._state, self._task, self._note = "idle", None, ""
         self._run_start = self._run_target = None

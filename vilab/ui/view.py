@@ -30,8 +30,8 @@ from .live_plot import ElboChart, PosteriorFigure, RedrawThrottle, figure_png, s
 from .status import default_readout, readout_html, status_html, status_text
 
 STATUS_INTERVAL = 0.2  # seconds between two updates of the status line and readout
-CHART_INTERVAL, CHART_SHARE = 0.15, 0.03
-FIGURE_INTERVAL, FIGURE_SHARE = 0.3, 0.05
+CHART_INTERVAL, CHART_SHARE = 0.15, 0.08
+FIGURE_INTERVAL, FIGURE_SHARE = 0.3, 0.06
 
 
 class PanelView:
