@@ -109,3 +109,18 @@ def test_ctrl_c_during_a_run_exits_130_without_traceback(tmp_path, monkeypatch, 
     assert capsys.readouterr().err.strip() == (
         "error: interrupted (Ctrl-C); nothing more was written."
     )
+
+
+def test_a_run_that_diverges_prints_its_first_line(tmp_path, monkeypatch, capsys):
+    from vilab import TrainingDiverged
+    from vilab.exercises import temperature
+
+    def diverging(**kwargs):
+        raise TrainingDiverged("Training stopped at step 3: the loss became nan.\nMore.", step=3)
+
+    monkeypatch.setattr(temperature, "train", diverging)
+    assert main(["run", "temperature", "--out", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "error: Training stopped at step 3: the loss became nan. (train it in a notebook to "
+        "read the whole explanation and fixes)"
+    )
