@@ -15,8 +15,6 @@ Example::
 from __future__ import annotations
 
 import math
-import numbers
-import operator
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -32,7 +30,7 @@ from .checkpoint import load_checkpoint, model_identity, save_checkpoint
 from .errors import TrainingDiverged
 from .history import History
 from .interrupts import InterruptGuard
-from .options import check_lr, make_elbo, make_optim, set_optim_lr
+from .options import check_lr, check_num_steps, make_elbo, make_optim, set_optim_lr
 from .scope import PrivateScope
 
 
@@ -221,7 +219,7 @@ class Trainer:
         (``progress=False`` for none, or a :class:`ProgressBar` configured your way).
         ``num_steps`` is a whole number: ``2000``, ``np.int64(2000)``, ``torch.tensor(2000)``
         and ``1e4`` (a float holding a whole number) all work."""
-        num_steps = _check_num_steps(num_steps)
+        num_steps = check_num_steps(num_steps)
         if progress is True:
             progress = ProgressBar()
         callbacks = self.callbacks + ([progress] if progress else [])
@@ -241,7 +239,7 @@ class Trainer:
     def step(self, num_steps: int = 1) -> float:
         """Take ``num_steps`` steps without a progress bar (observers are still notified);
         returns the last loss."""
-        num_steps = _check_num_steps(num_steps)
+        num_steps = check_num_steps(num_steps)
         self._steps(num_steps, self.callbacks)
         return self.history.loss[-1] if self.history.loss else math.nan
 
@@ -398,7 +396,9 @@ class Trainer:
         save_checkpoint(self, path)
 
     def load(self, path) -> None:
-        """Restore a checkpoint saved by :meth:`save`; training continues where it stopped."""
+        """Restore a checkpoint saved by :meth:`save`; training continues where it stopped.
+        The file is checked whole first (same model and guide, same optimiser): a refused
+        file raises :class:`~vilab.errors.CheckpointError` and changes nothing."""
         load_checkpoint(self, path)
 
 
@@ -432,29 +432,3 @@ def _clear_grads(params) -> None:
     allocates zero tensors to add them to: the same numbers, more work)."""
     for p in params:
         p.grad = None
-
-
-def _check_num_steps(num_steps) -> int:
-    """``num_steps`` as an int: any whole number (Python, numpy or a one-element tensor, and
-    floats such as ``1e4`` that hold one) is accepted; anything else gets a message."""
-    value = num_steps
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    count = None
-    if not isinstance(value, bool):
-        try:
-            count = operator.index(value)
-        except TypeError:
-            if isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value):
-                count = int(value)
-    if count is None or count < 1:
-        hint = (
-            f" Fix: round it, e.g. num_steps={max(1, round(value))}."
-            if isinstance(value, numbers.Real)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and count is None
-            else " Fix: pass a count such as trainer.run(2000)."
-        )
-        raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.{hint}")
-    return count

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
+import operator
 
 import pyro.optim
 import torch
@@ -61,6 +63,32 @@ def check_lr(lr) -> float:
             f"Typical values for Adam are 0.001 to 0.1."
         )
     return float(lr)
+
+
+def check_num_steps(num_steps) -> int:
+    """``num_steps`` as an int: any whole number (Python, numpy or a one-element tensor, and
+    floats such as ``1e4`` that hold one) is accepted; anything else gets a message."""
+    value = num_steps
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        value = value.item()
+    count = None
+    if not isinstance(value, bool):
+        try:
+            count = operator.index(value)
+        except TypeError:
+            if isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value):
+                count = int(value)
+    if count is None or count < 1:
+        hint = (
+            f" Fix: round it, e.g. num_steps={max(1, round(value))}."
+            if isinstance(value, numbers.Real)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and count is None
+            else " Fix: pass a count such as trainer.run(2000)."
+        )
+        raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.{hint}")
+    return count
 
 
 def optim_option_names(optim: str) -> set[str]:

@@ -25,7 +25,7 @@ The catalogue (``Diagnostic.code``, number in the course, severity):
  9    subsample-not-indexed    error    subsampling plate given the full data
 10    stale-param-shape        error    global store holds an old param of another shape
 10    stale-param-value        warning  global store continues an earlier run
-11    lr-too-large             warning  the loss climbs over the first steps
+11    lr-too-large             warning  the loss climbs, or a scale jumps e-fold per step
 12    data-nan                 error    NaN/inf in the data
 12    data-dtype               warning  float64 / numpy / integer data
 12    data-empty               error    an empty data tensor (or list)
