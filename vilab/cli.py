@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .datasets.cli import add_data_parser
 
     add_data_parser(subparsers)
+    from .course.cli import add_course_parser
+
+    add_course_parser(subparsers)
     return parser
 
 

@@ -11,6 +11,7 @@ import importlib
 # name -> module path; modules are imported only when used (some pull in datasets).
 EXERCISES = {
     "temperature": "vilab.exercises.temperature",
+    "ice_cream": "vilab.exercises.ice_cream",
     "gaussian": "vilab.exercises.gaussian",
     "linear_regression": "vilab.exercises.linear_regression",
     "logistic_regression": "vilab.exercises.logistic_regression",
