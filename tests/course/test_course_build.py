@@ -136,7 +136,7 @@ def _exercise_check_cells(solution, student):
     found = []
     for index, cell in enumerate(solution.cells[1:], start=1):
         previous = solution.cells[index - 1]
-        if BEGIN in previous.source and re.search(r"^check\.\w+\(", cell.source, re.M):
+        if BEGIN in previous.source and cell.cell_type == "code" and "check" in cell.source:
             found.append(index)
     return found
 
@@ -160,5 +160,5 @@ def test_student_edition_runs_and_every_check_says_not_done_yet(path, tmp_path):
             output.get("text", "") + output.get("data", {}).get("text/plain", "")
             for output in student.cells[index].outputs
         )
-        assert text.startswith("Not done yet:"), (index, text)
+        assert "not done yet" in text.lower(), (index, text)
     assert elapsed < 300
