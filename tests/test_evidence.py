@@ -123,3 +123,40 @@ def test_estimate_elbo_refuses_minibatch_trainers_and_bad_counts():
     trainer.batch_fn = lambda step: (temperature.SENSOR_READING,)
     with pytest.raises(ValueError, match=r"Expected a trainer on its full data"):
         evidence.estimate_elbo(trainer)
+
+
+def test_recording_precise_elbos_leaves_the_training_unchanged():
+    plain, recorded = temperature.make_trainer(seed=0), temperature.make_trainer(seed=0)
+    evidence.record_elbo_estimate(recorded, every=10, num_particles=500)
+    plain.run(40, progress=False)
+    recorded.run(40, progress=False)
+    assert recorded.history.loss == plain.history.loss
+    series = np.asarray(recorded.history.extras["elbo_estimate"])
+    errors = np.asarray(recorded.history.extras["elbo_standard_error"])
+    assert len(series) == 40 and list(np.flatnonzero(np.isfinite(series))) == [9, 19, 29, 39]
+    # the precise estimates climb towards ln p(x) and never pass it by more than the noise
+    measured = series[np.isfinite(series)]
+    assert measured[0] < measured[-1] <= evidence.temperature_log_evidence() + 3 * errors[39]
+    same = evidence.estimate_elbo(recorded, 500, seed=40)
+    assert measured[-1] == pytest.approx(same.elbo)
+
+
+def test_gap_view_draws_the_evidence_line_and_the_precise_gap():
+    import matplotlib.pyplot as plt
+
+    from vilab.plots.kl import plot_elbo_gap
+
+    trainer = temperature.make_trainer(seed=0)
+    evidence.record_elbo_estimate(trainer, every=5, num_particles=200)
+    trainer.run(20, progress=False)
+    log_evidence = evidence.temperature_log_evidence()
+    fig, (top, bottom) = plt.subplots(2, 1)
+    plot_elbo_gap(trainer.history, log_evidence, ax=top, gap_ax=bottom)
+    lines = {line.get_label(): line for line in top.get_lines()}
+    assert set(lines) == {"ELBO, each step", "ELBO, precise", "ln p(x)"}
+    np.testing.assert_allclose(lines["ln p(x)"].get_ydata(), log_evidence)
+    precise = np.asarray(trainer.history.extras["elbo_estimate"])[4::5]
+    gap_line = {line.get_label(): line for line in bottom.get_lines()}["ln p(x) - precise ELBO"]
+    np.testing.assert_allclose(gap_line.get_xdata(), [5, 10, 15, 20])
+    np.testing.assert_allclose(gap_line.get_ydata(), log_evidence - precise, rtol=1e-6)
+    assert bottom.get_yscale() == "log"

@@ -170,7 +170,7 @@ class KLExplorer:
         now = time.perf_counter()
         if now - self._last_redraw >= REDRAW_SECONDS:
             self.q = q_params(self.trainer)
-            self.redraw()
+            self.redraw(layout=False)
 
     async def wait(self) -> None:
         """Wait for a background fit to finish (at once when none runs)."""
@@ -188,8 +188,10 @@ class KLExplorer:
 
     # -- drawing ------------------------------------------------------------------------
 
-    def redraw(self) -> None:
-        """q over p, the KL bars and the status line, from the current target and q."""
+    def redraw(self, layout: bool = True) -> None:
+        """q over p, the KL bars and the status line, from the current target and q.
+        ``layout=False`` keeps the axes where the last layout put them (a live frame: the
+        layout takes about half of a redraw)."""
         loc, scale = self.q
         self.split = kl_split(self.target, loc, scale, entropy_p=self._entropy_p)
         low = min(self.target.low, loc - 4 * scale)
@@ -198,16 +200,17 @@ class KLExplorer:
         q_density = np.exp(gaussian_log_prob(grid, loc, scale))
         for ax in (self.density_ax, self.split_ax):
             ax.clear()
-        how = "reverse KL(q||p), as VI" if self.direction == "reverse" else "forward KL(p||q)"
+        how = "reverse KL(q||p), as VI does" if self.direction == "reverse" else "forward KL(p||q)"
         plot_target_and_q(
             grid,
             self.target.pdf(grid),
             q_density,
             ax=self.density_ax,
-            title=f"{self.target.label}: q fitted by {how}",
+            title=f"p: {self.target.label}\nq fitted by {how}",
             q_label=f"q = N({loc:.2f}, {scale:.2f})",
         )
         plot_kl_split(self.split, ax=self.split_ax)
+        self.figure.set_layout_engine("constrained" if layout else "none")
         buffer = io.BytesIO()
         self.figure.savefig(buffer, format="png", dpi=72)
         self.picture.value = buffer.getvalue()
