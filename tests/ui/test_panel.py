@@ -267,6 +267,7 @@ def test_log_evidence_draws_the_line_the_gap_and_the_split():
     assert "ln p(x) per point" in panel.chart.value and "KL(q || posterior)" in panel.chart.value
     assert panel.view.elbo_chart.last["evidence"] == pytest.approx(-2.512)
     assert "ln p(x) = ELBO + KL: -2.512 = " in panel.status.value
+    assert "KL" in panel.view.evidence_split() and "+ -" not in panel.view.evidence_split()
     gap = panel.view.elbo_chart.last["gap"][1]
     assert gap[-1] < gap[0]  # KL(q || posterior) shrinks as training goes
     with pytest.raises(TypeError, match="log_evidence must be ln p"):
@@ -441,6 +442,19 @@ def test_loss_decrease_compares_the_first_and_last_steps():
     assert loss_decrease([4.0] * 10 + [1.0] * 10) == pytest.approx(75.0)
     assert loss_decrease([-2.0] * 10 + [-3.0] * 10) == pytest.approx(50.0)
     assert loss_decrease([1.0]) is None
+    assert loss_decrease([2.0] * 10 + [-8.0] * 10) is None  # crossed zero: no percentage
+
+
+def test_a_loss_that_crosses_zero_is_reported_per_data_point():
+    from vilab.history import History
+    from vilab.ui.status import loss_change_text
+
+    history = History(
+        num_data=4, step=list(range(1, 21)), loss=[2.0] * 10 + [-8.0] * 10, time=[0.0] * 20
+    )
+    assert loss_change_text(history) == "loss down 2.5 per data point since the start"
+    history = History(num_data=1, step=[1, 2], loss=[4.0, 1.0], time=[0.0, 0.0])
+    assert loss_change_text(history) == "loss down 75.0% since the start"
 
 
 def test_bad_arguments_are_explained():

@@ -11,8 +11,8 @@ Two renderers, chosen by cost (measured on a 2-core laptop, see ``benchmarks/ben
   ELBO can never cross, and a second chart of the gap ln p(x) - ELBO = KL(q || posterior).
 * :class:`PosteriorFigure`, the exercise's ``live_plot(trainer, ax)``: a matplotlib figure
   rendered to PNG at twice the CSS size (sharp on high-resolution screens) and shown at its
-  CSS size. A redraw costs ~20-40 ms, so :class:`RedrawThrottle` keeps it to ~5% of the
-  time (about 1-3 redraws a second).
+  CSS size. A redraw costs ~30-60 ms, so :class:`RedrawThrottle` keeps it to ~4% of the
+  time (about one redraw a second).
 
 Headless runs (nbval, scripts) draw neither live; :func:`static_figure` draws both on one
 matplotlib figure once, at the end.

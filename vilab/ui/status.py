@@ -7,7 +7,9 @@ The status line reads, e.g.::
 
 "loss down x%" compares the mean loss of the first ``w`` steps with that of the last ``w``
 steps (``w`` = a tenth of the run, between 1 and 50), relative to the first: a single-step
-estimate is too noisy to compare. Time and speed count training only, not pauses.
+estimate is too noisy to compare. When the loss crossed zero (factor analysis: its density
+of continuous pixels can exceed 1), a percentage means nothing, so the line gives the
+change per data point instead. Time and speed count training only, not pauses.
 """
 
 from __future__ import annotations
@@ -20,16 +22,40 @@ import numpy as np
 MAX_READOUT_SCALARS = 10  # the default readout lists every parameter of models this small
 
 
-def loss_decrease(loss) -> float | None:
-    """Percent decrease of the loss from the start of the history to now (None if unknown)."""
+def _first_and_last(loss) -> tuple[float, float] | None:
     n = len(loss)
     if n < 2:
         return None
     w = max(1, min(50, n // 10))
-    first, last = float(np.mean(loss[:w])), float(np.mean(loss[-w:]))
-    if abs(first) < 1e-12:
+    return float(np.mean(loss[:w])), float(np.mean(loss[-w:]))
+
+
+def loss_decrease(loss) -> float | None:
+    """Percent decrease of the loss from the start of the history to now (None if unknown,
+    or if the loss changed sign: a percentage of a number near or across zero means
+    nothing, e.g. "loss down 526.8%")."""
+    ends = _first_and_last(loss)
+    if ends is None:
+        return None
+    first, last = ends
+    if abs(first) < 1e-12 or (first > 0) != (last > 0):
         return None
     return 100.0 * (first - last) / abs(first)
+
+
+def loss_change_text(history) -> str:
+    """ "loss down 41.3% since the start", or, when the loss crossed zero, the change per data
+    point: "loss down 3.52 per data point since the start"."""
+    ends = _first_and_last(history.loss)
+    if ends is None:
+        return ""
+    percent = loss_decrease(history.loss)
+    if percent is not None:
+        word = "down" if percent >= 0 else "up"
+        return f"loss {word} {abs(percent):.1f}% since the start"
+    change = (ends[0] - ends[1]) / (history.num_data or 1)
+    word = "down" if change >= 0 else "up"
+    return f"loss {word} {abs(change):.4g} per data point since the start"
 
 
 def status_text(
@@ -44,10 +70,9 @@ def status_text(
     if history.loss:
         elbo = -history.loss[-1]
         parts.append(f"ELBO {elbo:.4g} (per data point {elbo / history.num_data:.4g})")
-        decrease = loss_decrease(history.loss)
-        if decrease is not None:
-            word = "down" if decrease >= 0 else "up"
-            parts.append(f"loss {word} {abs(decrease):.1f}% since the start")
+        change = loss_change_text(history)
+        if change:
+            parts.append(change)
         if timing:
             parts.append(f"{history.steps_per_second():.0f} steps/s")
             parts.append(f"{history.elapsed:.1f} s")

@@ -10,8 +10,8 @@ part               cost per update             pace
 status, readout    < 1 ms                      every :data:`STATUS_INTERVAL` s (5 a second)
 ELBO chart (SVG)   ~1-2 ms                     every :data:`CHART_INTERVAL` s (~6 a second),
                                                at most :data:`CHART_SHARE` of the time
-posterior figure   ~20-40 ms (matplotlib)      every ``live_every`` steps and at most
-                                               :data:`FIGURE_SHARE` of the time (1-3 a second)
+posterior figure   ~30-60 ms (matplotlib)      every ``live_every`` steps and at most
+                                               :data:`FIGURE_SHARE` of the time (~1 a second)
 =================  ==========================  ==============================================
 
 Nothing is drawn until someone may be looking (the panel was displayed, or trains in the
@@ -21,9 +21,11 @@ of a run, a changed setting) updates everything at once.
 
 from __future__ import annotations
 
+import math
 import sys
 
 import ipywidgets as widgets
+import numpy as np
 
 from .errors_area import ErrorArea
 from .live_plot import ElboChart, PosteriorFigure, RedrawThrottle, figure_png, static_figure
@@ -31,7 +33,7 @@ from .status import default_readout, readout_html, status_html, status_text
 
 STATUS_INTERVAL = 0.2  # seconds between two updates of the status line and readout
 CHART_INTERVAL, CHART_SHARE = 0.15, 0.08
-FIGURE_INTERVAL, FIGURE_SHARE = 0.3, 0.06
+FIGURE_INTERVAL, FIGURE_SHARE = 0.3, 0.04
 
 
 class PanelView:
@@ -183,13 +185,21 @@ class PanelView:
         return source(self.trainer) if callable(source) else source
 
     def evidence_split(self) -> str:
-        """ "ln p(x) = ELBO + KL" in numbers, the ELBO averaged over the last 50 steps."""
+        """The split "ln p(x) = ELBO + KL" in numbers, the ELBO averaged over the last 50
+        steps. A gap within two standard errors of that average is noise: "KL ≈ 0"."""
         evidence, loss = self.log_evidence(), self.trainer.history.loss
         if evidence is None or not loss:
             return ""
-        window = loss[-50:]
-        elbo = -sum(window) / len(window)
-        return f"ln p(x) = ELBO + KL: {evidence:.4g} = {elbo:.4g} + {evidence - elbo:.3g}"
+        window = np.asarray(loss[-50:], dtype=float)
+        elbo = -float(window.mean())
+        noise = 2 * float(window.std()) / math.sqrt(len(window)) if len(window) > 1 else 0.0
+        gap = evidence - elbo
+        kl = (
+            f"KL ≈ 0 (within the ELBO's noise, ±{noise:.2g})"
+            if abs(gap) <= noise
+            else f"KL {gap:.3g}"
+        )
+        return f"ln p(x) = ELBO + KL: {evidence:.4g} = {elbo:.4g} + {kl}"
 
     def _show_readout(self) -> None:
         try:
