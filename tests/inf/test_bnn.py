@@ -29,7 +29,7 @@ def test_auto_q_predicts_a_test_set_of_another_size():
     p = bnn()
     p.fit(
         {"x": x[train], "y": y[train]},
-        inf.inference.VI("auto", epochs=1500, lr=0.03, progress=False),
+        inf.inference.VI("auto", epochs=800, lr=0.05, progress=False),
     )
     assert set(p.inference.guide.auto_names) == {"w1", "b1", "w2", "b2"}
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ import pyro
 import torch
 from torch import nn
 
+from ..checks import VilabWarning
 from ..scope import PrivateScope, get_rng_state, set_rng_state
 from .context import STRUCTURE_SIZE, Run, running
 from .errors import InfError, names
@@ -209,6 +211,14 @@ class ProbModel:
             raise InfError(
                 f"Expected an inference method such as inf.inference.VI(q, epochs=1000), got "
                 f"{inference!r}."
+            )
+        if self.inference is not None and (self.modules or self.params):
+            warnings.warn(
+                "fit() was called before on this model: its networks continue from their "
+                "trained weights (inf.Parameter values start afresh). For a fresh start, "
+                "build a new model object, e.g. p = my_model().",
+                VilabWarning,
+                stacklevel=2,
             )
         tensors, size = self.prepare_data(data, "the training data")
         if not tensors:
