@@ -61,23 +61,34 @@ def exact_posterior(sensor: float = float(SENSOR_READING)) -> tuple[float, float
     return mean, math.sqrt(1 / precision)
 
 
-def make_trainer(seed: int = 0, **options) -> Trainer:
-    """A Trainer on the observed reading 18.0 with the course's guide; ``options`` override
-    :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``optim="adam"``)."""
-    return Trainer(
-        model, guide, args=(SENSOR_READING,), seed=seed, **{**DEFAULT_OPTIONS, **options}
-    )
+def make_trainer(
+    seed: int = 0, model=model, guide=guide, sensor: float = float(SENSOR_READING), **options
+) -> Trainer:
+    """A Trainer on the observed ``sensor`` reading (18.0) with the course's model and guide,
+    or yours (``model=``, ``guide=``); ``options`` override :data:`DEFAULT_OPTIONS`
+    (e.g. ``lr=0.01``, ``optim="adam"``)."""
+    reading = torch.as_tensor(sensor, dtype=torch.float32)
+    return Trainer(model, guide, args=(reading,), seed=seed, **{**DEFAULT_OPTIONS, **options})
 
 
 def vi_posterior(trainer: Trainer) -> tuple[float, float]:
-    """Current q(temp) as (mean, std)."""
+    """Current q(temp) as (mean, std): the params ``a`` and ``b`` of the course's guide, or,
+    for a guide with other names, the mean and sd of 4000 draws."""
     params = trainer.params()
-    return float(params["a"]), float(params["b"])
+    if {"a", "b"} <= set(params):
+        return float(params["a"]), float(params["b"])
+    draws = trainer.sample_posterior(4000, parallel=True)["temp"]
+    return float(draws.mean()), float(draws.std())
 
 
-def plot_posterior(vi_loc: float, vi_scale: float, ax=None):
-    """The VI density q(temp) drawn over the exact posterior density."""
-    mean, std = exact_posterior()
+def reading_of(trainer: Trainer) -> float:
+    """The sensor reading a trainer was made with."""
+    return float(trainer.args[0])
+
+
+def plot_posterior(vi_loc: float, vi_scale: float, ax=None, sensor: float = float(SENSOR_READING)):
+    """The VI density q(temp) drawn over the exact posterior density given ``sensor``."""
+    mean, std = exact_posterior(sensor)
     grid = np.linspace(mean - 4.5 * std, mean + 4.5 * std, 400)
     return plot_density_comparison(
         grid,
@@ -86,7 +97,7 @@ def plot_posterior(vi_loc: float, vi_scale: float, ax=None):
             f"VI q(temp) N({vi_loc:.2f}, {vi_scale:.3f})": (vi_loc, vi_scale),
         },
         xlabel="temperature",
-        title="Posterior of the temperature given sensor = 18.0",
+        title=f"Posterior of the temperature given sensor = {sensor:.1f}",
         ax=ax,
     )
 
@@ -94,7 +105,7 @@ def plot_posterior(vi_loc: float, vi_scale: float, ax=None):
 def live_plot(trainer: Trainer, ax) -> None:
     """The "posterior now" view for the training panel: q(temp) moving onto the exact density."""
     ax.clear()
-    plot_posterior(*vi_posterior(trainer), ax=ax)
+    plot_posterior(*vi_posterior(trainer), ax=ax, sensor=reading_of(trainer))
 
 
 def train(

@@ -1,0 +1,96 @@
+"""Answer checks of notebooks 01-08: a correct answer, typical wrong answers (messages
+pinned) and a blank for each; the exercise helpers the notebooks call."""
+
+from __future__ import annotations
+
+import re
+
+import pyro
+import pyro.distributions as dist
+import torch
+from pyro.distributions import constraints
+
+from vilab.course.checks import temperature as check_temperature
+from vilab.exercises import temperature
+
+
+def blank_guide(sensor):
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def guide_with_typo(sensor):
+    a = pyro.param("a", torch.tensor(15.0))
+    b = pyro.param("b", torch.tensor(1.0), constraint=constraints.positive)
+    pyro.sample("tmp", dist.Normal(a, b))
+
+
+def guide_unconstrained(sensor):
+    a = pyro.param("a", torch.tensor(15.0))
+    b = pyro.param("b", torch.tensor(1.0))
+    pyro.sample("temp", dist.Normal(a, b))
+
+
+def guide_fixed_scale(sensor):
+    a = pyro.param("a", torch.tensor(15.0))
+    pyro.sample("temp", dist.Normal(a, 2.0))
+
+
+def guide_other_names(sensor):
+    loc = pyro.param("loc", torch.tensor(15.0))
+    scale = pyro.param("scale", torch.tensor(2.0), constraint=constraints.positive)
+    pyro.sample("temp", dist.Normal(loc, scale))
+
+
+def test_temperature_guide_check():
+    correct = check_temperature.guide(temperature.guide)
+    assert correct.passed and str(correct).startswith(
+        "Correct: the guide q(temp). After 600 steps, q(temp) mean 17.4"
+    )
+    assert check_temperature.guide(guide_other_names).passed  # names of params are free
+    assert check_temperature.guide(guide_with_typo).problems == [
+        "The guide samples 'tmp', but the model has no site of that name. Fix: rename the "
+        "guide's site to 'temp': pyro.sample('temp', ...)."
+    ]
+    assert check_temperature.guide(guide_unconstrained).problems == [
+        "The parameter 'b' is the scale of the Normal at 'temp', which only accept positive "
+        "numbers, but 'b' was declared without a constraint. Fix: pyro.param('b', "
+        "torch.tensor(1.0), constraint=constraints.positive)  (from pyro.distributions import "
+        "constraints)."
+    ]
+    fixed = check_temperature.guide(guide_fixed_scale)
+    assert len(fixed.problems) == 1
+    assert re.fullmatch(  # sd 2 where the posterior's is 0.894 (draws: last digits vary)
+        r"q\(temp\) has sd (1\.9|2\.0)\d\d; the exact posterior's is 0\.894 \(1[12]\d% away\)\.",
+        fixed.problems[0],
+    )
+    assert str(check_temperature.guide(blank_guide)).startswith(
+        "Not done yet: the guide q(temp). Fill in the guide"
+    )
+
+
+def model_with_variance(sensor):
+    temp = pyro.sample("temp", dist.Normal(15.0, 4.0))
+    pyro.sample("sensor", dist.Normal(temp, 1.0), obs=sensor)
+
+
+def test_temperature_model_check():
+    assert check_temperature.model(temperature.model).passed
+    assert check_temperature.model(model_with_variance).problems == [
+        "'temp': you gave the variance 4 as the scale; Normal takes the standard deviation, 2."
+    ]
+    assert not check_temperature.model(blank_guide).done
+
+
+def test_temperature_helpers_take_the_reading():
+    trainer = temperature.make_trainer(
+        sensor=25.0, model=temperature.model, guide=guide_other_names
+    )
+    assert temperature.reading_of(trainer) == 25.0
+    trainer.run(600, progress=False)
+    mean, sd = temperature.vi_posterior(trainer)  # from draws: this guide has no "a"/"b"
+    exact_mean, exact_sd = temperature.exact_posterior(25.0)
+    assert exact_mean == 23.0 and abs(mean - exact_mean) < 0.3 and abs(sd - exact_sd) < 0.15
+    ax = temperature.plot_posterior(mean, sd, sensor=25.0)
+    assert ax.get_title() == "Posterior of the temperature given sensor = 25.0"
+    assert any("exact posterior N(23.00" in text.get_text() for text in ax.get_legend().texts)
