@@ -10,8 +10,9 @@ import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
 
+from vilab.course.checks import gaussian as check_gaussian
 from vilab.course.checks import temperature as check_temperature
-from vilab.exercises import temperature
+from vilab.exercises import gaussian, temperature
 
 
 def blank_guide(sensor):
@@ -94,3 +95,67 @@ def test_temperature_helpers_take_the_reading():
     ax = temperature.plot_posterior(mean, sd, sensor=25.0)
     assert ax.get_title() == "Posterior of the temperature given sensor = 25.0"
     assert any("exact posterior N(23.00" in text.get_text() for text in ax.get_legend().texts)
+
+
+# -- notebook 02: the simple Gaussian ---------------------------------------------------------
+
+
+def gaussian_model_variance_and_precision(x):
+    mu = pyro.sample("mu", dist.Normal(0.0, 1e-8))  # the prior precision, not its sd
+    gamma = pyro.sample("gamma", dist.Gamma(1.0, 1.0))
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0 / gamma), obs=x)  # the variance, not the sd
+
+
+def gaussian_model_gamma_scale(x):
+    mu = pyro.sample("mu", dist.Normal(0.0, 10000.0))
+    gamma = pyro.sample("gamma", dist.Gamma(1.0, 0.5))  # a different prior
+    with pyro.plate("data", len(x)):
+        pyro.sample("x", dist.Normal(mu, 1.0 / gamma.sqrt()), obs=x)
+
+
+def gaussian_guide_other_names(x):
+    m = pyro.param("m", torch.tensor(0.0))
+    s = pyro.param("s", torch.tensor(1.0), constraint=constraints.positive)
+    c = pyro.param("c", torch.tensor(1.0), constraint=constraints.positive)
+    r = pyro.param("r", torch.tensor(1.0), constraint=constraints.positive)
+    pyro.sample("mu", dist.Normal(m, s))
+    pyro.sample("gamma", dist.Gamma(c, r))
+
+
+def gaussian_guide_normal_on_gamma(x):
+    m = pyro.param("mu_loc", torch.tensor(0.0))
+    s = pyro.param("mu_scale", torch.tensor(1.0), constraint=constraints.positive)
+    pyro.sample("mu", dist.Normal(m, s))
+    pyro.sample("gamma", dist.Normal(1.0, 0.5))
+
+
+def test_gaussian_model_check():
+    assert check_gaussian.model(gaussian.model).passed
+    assert check_gaussian.model(gaussian_model_variance_and_precision).problems == [
+        "'mu': you gave the precision 1/sd^2 = 1e-08 as the scale; Normal takes the standard "
+        "deviation, 1e+04 (= 1/sqrt(precision)).",
+        "'x': you gave the variance 2.2 as the scale; Normal takes the standard deviation, 1.483.",
+    ]
+    assert check_gaussian.model(gaussian_model_gamma_scale).problems == [
+        "'gamma': rate is 0.5 in your model, 1 in the exercise (with the same values of the "
+        "other variables)."
+    ]
+    assert not check_gaussian.model(blank_guide).done
+
+
+def test_gaussian_guide_check():
+    correct = check_gaussian.guide(gaussian.guide)
+    assert correct.passed, str(correct)
+    assert "(CAVI: 5.037, 0.103)" in str(correct)
+    assert check_gaussian.guide(gaussian_guide_other_names).problems == [
+        "Your guide works, but the cells below read the parameters ['mu_loc', 'mu_scale', "
+        "'gamma_concentration', 'gamma_rate']; yours lack ['mu_loc', 'mu_scale', "
+        "'gamma_concentration', 'gamma_rate']. Fix: name them so in pyro.param(...)."
+    ]
+    assert (
+        check_gaussian.guide(gaussian_guide_normal_on_gamma)
+        .problems[0]
+        .startswith("The prior of 'gamma' ")
+    )
+    assert not check_gaussian.guide(blank_guide).done
