@@ -75,7 +75,7 @@ class Recorder(Callback):
         self.events.append(("end", error))
 
 
-def test_observers_hear_every_k_steps_and_the_end_of_each_block():
+def test_observers_hear_every_k_steps_and_the_end_of_each_run():
     trainer = make()
     recorder = trainer.add_callback(Recorder(every=4))
     seen = []
@@ -89,9 +89,24 @@ def test_observers_hear_every_k_steps_and_the_end_of_each_block():
         ("end", None),
     ]
     assert seen == [5, 10]
-    trainer.step(3)  # a quiet block: no start/end, but the final state is still reported
-    assert recorder.events[-1] == ("steps", 13)
-    assert seen == [5, 10, 13]
+    trainer.step(3)  # steps 11-13, a quiet block: no start/end, no end-of-block call
+    assert recorder.events[-1] == ("steps", 12) and seen == [5, 10]
+    for _ in range(12):  # steps 14-25: a loop of step(1) keeps each observer's pace
+        trainer.step(1)
+    assert recorder.events[-3:] == [("steps", 16), ("steps", 20), ("steps", 24)]
+    assert seen == [5, 10, 15, 20, 25]
+
+
+def test_a_run_in_chunks_notifies_like_one_run():
+    chunked, whole = make(), make()
+    chunked_events = chunked.add_callback(Recorder(every=4)).events
+    whole_events = whole.add_callback(Recorder(every=4)).events
+    with chunked.running(10) as run:
+        while run.remaining:
+            assert run.step(3) <= 3
+    whole.run(10, progress=False)
+    assert chunked_events == whole_events  # start, 4, 8, 10 (the end), end
+    assert chunked.history.loss == whole.history.loss
 
 
 def test_callback_arguments_are_validated():

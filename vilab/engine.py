@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
 
@@ -31,6 +32,7 @@ from .errors import TrainingDiverged
 from .history import History
 from .interrupts import InterruptGuard
 from .options import check_lr, check_num_steps, make_elbo, make_optim, set_optim_lr
+from .run import Run
 from .scope import PrivateScope
 
 
@@ -129,17 +131,25 @@ class Trainer:
         return make_optim(self.optim_choice, self._lr, self.optim_args, fused=self.jit)
 
     def _restore_initial_values(self) -> None:
-        """Make a reset bring back the very first parameter values. Plain ``pyro.param``
-        sites would be re-created identically from the seed anyway, but networks registered
-        with ``pyro.module`` re-register their current (trained) weights."""
+        """Make a reset, or a new Trainer on the same guide, bring back the very first
+        parameter values. Plain ``pyro.param`` sites would be re-created identically from
+        the seed anyway, but networks registered with ``pyro.module`` and autoguides (their
+        parameters live in the module too) re-register their current, trained values. The
+        first values are remembered per guide object, for every trainer built on it."""
+        owner = _guide_owner(self.guide)
         with self.scope:
             params = dict(pyro.get_param_store().named_parameters())
             if self._initial_values is None:
-                self._initial_values = {k: v.detach().clone() for k, v in params.items()}
-                return
+                remembered = _FIRST_VALUES.get(owner) if owner is not None else None
+                if remembered is None:
+                    self._initial_values = {k: v.detach().clone() for k, v in params.items()}
+                    if owner is not None:
+                        _FIRST_VALUES[owner] = self._initial_values
+                    return
+                self._initial_values = remembered
             with torch.no_grad():
                 for name, value in self._initial_values.items():
-                    if name in params:
+                    if name in params and params[name].shape == value.shape:
                         params[name].copy_(value)
 
     def _initialise(self) -> int:
@@ -149,6 +159,8 @@ class Trainer:
         first_check = self.check and not self._checked
         if first_check:  # NaN (error) and dtype (warning) of the data, before tracing
             checks.report(checks.data_diagnostics(args, kwargs))
+        if self._initial_values is None and _guide_owner(self.guide) is not None:
+            self._set_up_guide(args, kwargs)
         with self.scope:
             guide_trace, model_trace = checks.trace_pair(
                 self.model, self.guide, args, kwargs, explain=self.check
@@ -163,6 +175,17 @@ class Trainer:
             # the particle dimension sits left of the model's plates, as Pyro's own guess does
             self.loss.max_plate_nesting = checks.plate_nesting(model_trace, guide_trace) + 1
         return self._num_data_arg or checks.count_observed(model_trace)
+
+    def _set_up_guide(self, args, kwargs) -> None:
+        """Call a module guide once, off the training's random stream. An autoguide sets itself
+        up at its first call and draws random numbers doing so; done here, a first run starts
+        from the same point of the stream as a reset, or as a new Trainer built on the same,
+        already used guide (a student re-running the Trainer cell): all give one loss trace."""
+        try:
+            with self.scope.inspecting():
+                self.guide(*args, **kwargs)
+        except Exception:
+            pass  # a broken guide: the check that follows explains what is wrong
 
     def _compile(self) -> None:
         """Trace the JIT-compiled ELBO now. Tracing runs the model and guide, drawing random
@@ -219,37 +242,34 @@ class Trainer:
         (``progress=False`` for none, or a :class:`ProgressBar` configured your way).
         ``num_steps`` is a whole number: ``2000``, ``np.int64(2000)``, ``torch.tensor(2000)``
         and ``1e4`` (a float holding a whole number) all work."""
-        num_steps = check_num_steps(num_steps)
         if progress is True:
             progress = ProgressBar()
-        callbacks = self.callbacks + ([progress] if progress else [])
-        for callback in callbacks:
-            callback.on_run_start(self, num_steps)
-        error = None
-        try:
-            self._steps(num_steps, callbacks)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            for callback in callbacks:
-                callback.on_run_end(self, error)
+        with self.running(num_steps, [progress] if progress else []) as run:
+            run.step(run.num_steps)
         return self.history
 
+    def running(self, num_steps: int, extra_callbacks=()) -> Run:
+        """A run of ``num_steps`` steps taken in chunks (``with trainer.running(n) as run:
+        run.step(50)``...), whose observers hear about it as about :meth:`run`: see
+        :mod:`vilab.run`. The training panel trains this way between two clicks."""
+        return Run(self, check_num_steps(num_steps), self.callbacks + list(extra_callbacks))
+
     def step(self, num_steps: int = 1) -> float:
-        """Take ``num_steps`` steps without a progress bar (observers are still notified);
-        returns the last loss."""
+        """Take ``num_steps`` steps without a progress bar; returns the last loss. Observers
+        hear at multiples of their ``every`` only: a loop of ``step(1)`` calls a callback
+        set to ``every=25`` once every 25 steps, not at every call."""
         num_steps = check_num_steps(num_steps)
-        self._steps(num_steps, self.callbacks)
+        self._steps(num_steps, self.callbacks, {})
         return self.history.loss[-1] if self.history.loss else math.nan
 
-    def _steps(self, num_steps: int, callbacks: list[Callback]) -> None:
-        """Take the steps. A step either happens whole or not at all: whatever stops it
+    def _steps(self, num_steps: int, callbacks: list[Callback], notified: dict) -> None:
+        """Take the steps, notifying ``callbacks`` at multiples of their ``every`` (recorded
+        in ``notified``). A step either happens whole or not at all: whatever stops it
         (Ctrl-C, an error, a divergence) before its update leaves no gradient behind and
-        rewinds the random stream, and an interrupt during the update waits for its end."""
+        rewinds the random stream, and an interrupt during the update waits for its end.
+        A failed block ends with a call to every observer (the last state is worth seeing)."""
         self._stop_requested = False
         clock = time.perf_counter
-        notified_at = {id(cb): -1 for cb in callbacks}
         with self.scope, self._interrupts:
             start, elapsed = clock(), self._elapsed
             try:
@@ -259,16 +279,15 @@ class Trainer:
                     self._one_step(lambda: elapsed + clock() - start)
                     for callback in callbacks:
                         if self.num_steps_done % callback.every == 0:
+                            notified[id(callback)] = self.num_steps_done
                             callback.on_steps(self)
-                            notified_at[id(callback)] = self.num_steps_done
             except BaseException:
-                notified_at.clear()  # a failed block ends with a call to every observer
+                for callback in callbacks:  # even one just notified: it has not seen this
+                    notified[id(callback)] = self.num_steps_done
+                    callback.on_steps(self)
                 raise
             finally:
                 self._elapsed = elapsed + clock() - start
-                for callback in callbacks:
-                    if notified_at.get(id(callback)) != self.num_steps_done:
-                        callback.on_steps(self)
 
     def _one_step(self, elapsed: Callable[[], float]) -> None:
         """One step, recorded in the history with the training time ``elapsed()``. If it
@@ -400,6 +419,18 @@ class Trainer:
         The file is checked whole first (same model and guide, same optimiser): a refused
         file raises :class:`~vilab.errors.CheckpointError` and changes nothing."""
         load_checkpoint(self, path)
+
+
+# guide (or the object owning a bound-method guide) -> its parameters' first values
+_FIRST_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _guide_owner(guide):
+    """The module whose parameters outlive a trainer (an autoguide, or a guide written as an
+    ``nn.Module``), else None: a plain guide function re-creates its ``pyro.param`` values
+    from its own code (perhaps from new data) in every new trainer, which is right."""
+    owner = getattr(guide, "__self__", guide)
+    return owner if isinstance(owner, torch.nn.Module) else None
 
 
 def _grads_finite(params) -> bool:

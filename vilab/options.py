@@ -20,10 +20,25 @@ from pyro.optim.clipped_adam import ClippedAdam
 
 from .optimiser import SharedOptimiser
 
+
+class CompiledOnceMeanFieldELBO(JitTraceMeanField_ELBO):
+    """Pyro 1.9.2's ``JitTraceMeanField_ELBO`` compiles the ELBO again at every step: its
+    cache check reads ``_loss_and_surrogate_loss`` but it stores the compiled function as
+    ``_differentiable_loss`` (51 traces in 50 steps; a temperature step took 6.4 ms instead
+    of 0.35 ms, 18x slower than without JIT). This reuses the compiled function."""
+
+    def differentiable_loss(self, model, guide, *args, **kwargs):
+        compiled = getattr(self, "_differentiable_loss", None)
+        if compiled is None:
+            return super().differentiable_loss(model, guide, *args, **kwargs)
+        kwargs["_pyro_model_id"], kwargs["_pyro_guide_id"] = id(model), id(guide)
+        return compiled(*args, **kwargs)
+
+
 ELBO_CHOICES = {
     # name: (plain, jit-compiled)
     "trace": (Trace_ELBO, JitTrace_ELBO),
-    "meanfield": (TraceMeanField_ELBO, JitTraceMeanField_ELBO),
+    "meanfield": (TraceMeanField_ELBO, CompiledOnceMeanFieldELBO),
 }
 
 OPTIM_CHOICES = {

@@ -71,9 +71,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
-from ..callbacks import Callback
 from ..checks import VilabWarning
 
 HEADLESS_ENV_VAR = "VILAB_HEADLESS"
@@ -127,9 +125,10 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
 class Runner:
     """Trains ``num_steps`` steps in chunks, calling ``after_chunk()`` between chunks.
 
-    The trainer's own observers are notified as ``trainer.run`` would notify them:
-    ``on_run_start``/``on_run_end`` once per run (a pause ends a run), ``on_steps`` at
-    multiples of their ``every`` and at the end, not at the end of every chunk.
+    The trainer's own observers are notified as ``trainer.run`` would notify them (the
+    engine's ``trainer.running``): ``on_run_start``/``on_run_end`` once per run (a pause
+    ends a run), ``on_steps`` at multiples of their ``every`` and at the end, not at the end
+    of every chunk.
     """
 
     def __init__(self, trainer, chunk_seconds: float = CHUNK_SECONDS):
@@ -163,39 +162,20 @@ class Runner:
         return self._chunks(num_steps, chunk_seconds)
 
     def _chunks(self, num_steps: int, chunk_seconds: float) -> Iterator[int]:
-        trainer = self.trainer
-        observers = list(trainer.callbacks)
-        notified: dict[int, int] = {}
-        for callback in observers:
-            callback.on_run_start(trainer, num_steps)
-        error, remaining = None, num_steps
-        try:
-            while remaining > 0 and not self._stop:
-                size = min(self._chunk_size(chunk_seconds), remaining)
-                before = trainer.num_steps_done
+        """One engine run (``trainer.running``: its observers hear about one run, not about
+        each chunk), taken ~``chunk_seconds`` of steps at a time."""
+        with self.trainer.running(num_steps) as run:
+            while run.remaining > 0 and not self._stop:
+                planned = min(self._chunk_size(chunk_seconds), run.remaining)
                 start = time.perf_counter()
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always", VilabWarning)
-                    with _notify_like_run(trainer, notified):
-                        trainer.step(size)
+                    done = run.step(planned)
                 self._sort_warnings(caught)
-                done = trainer.num_steps_done - before
                 self._learn_speed(time.perf_counter() - start, done)
-                remaining -= done
-                if done < size:  # an observer called trainer.request_stop()
+                if done < planned:  # an observer called trainer.request_stop()
                     self._stop = True
-                yield num_steps - remaining
-        except GeneratorExit:
-            raise
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            for callback in observers:
-                if notified.get(id(callback)) != trainer.num_steps_done:
-                    callback.on_steps(trainer)
-            for callback in observers:
-                callback.on_run_end(trainer, error)
+                yield run.done
 
     def _sort_warnings(self, caught) -> None:
         """vilab's diagnostics (e.g. a diverging learning rate) go to the panel's error
@@ -219,27 +199,3 @@ class Runner:
         per_step = seconds / steps
         previous = self.seconds_per_step
         self.seconds_per_step = per_step if previous is None else 0.7 * previous + 0.3 * per_step
-
-
-class _EveryAligned(Callback):
-    """Forwards ``on_steps`` only at multiples of the observer's ``every``."""
-
-    def __init__(self, callback: Callback, notified: dict[int, int]):
-        self.callback, self.every, self.notified = callback, callback.every, notified
-
-    def on_steps(self, trainer) -> None:
-        if trainer.num_steps_done % self.every == 0:
-            self.notified[id(self.callback)] = trainer.num_steps_done
-            self.callback.on_steps(trainer)
-
-
-@contextmanager
-def _notify_like_run(trainer, notified: dict[int, int]):
-    """For one chunk, wrap the trainer's observers so the chunk's end is not a notification.
-    (Engine wish: a public ``Trainer.iter_run`` would make this unnecessary.)"""
-    original = trainer.callbacks
-    trainer.callbacks = [_EveryAligned(callback, notified) for callback in original]
-    try:
-        yield
-    finally:
-        trainer.callbacks = original
