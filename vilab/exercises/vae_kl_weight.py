@@ -111,8 +111,9 @@ def kl_weight_summary(trainers: dict) -> dict:
 
 
 def plot_kl_weights(trainers: dict, num_images: int = 8, figure=None):
-    """One column per weight: held-out codes in latent space (top) and reconstructions
-    (bottom), titled with the ELBO split."""
+    """One column per weight: held-out codes in latent space (top, the same axis limits
+    in every column, so the spread compares) and reconstructions (bottom), titled with
+    the ELBO split and the objective each VAE was trained on."""
     from matplotlib.figure import Figure
 
     from ..plots.latent import plot_latent_scatter, plot_reconstructions
@@ -130,9 +131,12 @@ def plot_kl_weights(trainers: dict, num_images: int = 8, figure=None):
             data.y_heldout,
             ax=axes[0, column],
             title=f"KL weight {weight:g}: recon {s['reconstruction']:.1f} - KL {s['kl']:.1f}"
-            f"\n= ELBO {s['elbo']:.1f} nats per image",
+            f" = ELBO {s['elbo']:.1f}\n(trained on recon - {weight:g} KL = "
+            f"{s['weighted_objective']:.1f}; nats per image)",
             point_size=3,
         )
+        if column > 0:
+            axes[0, column].get_legend().remove()
         plot_reconstructions(
             data.x_heldout[:num_images],
             reconstructions,
@@ -140,4 +144,13 @@ def plot_kl_weights(trainers: dict, num_images: int = 8, figure=None):
             ax=axes[1, column],
             title="originals / reconstructions",
         )
+    scatter_axes = axes[0]
+    low = min(ax.get_xlim()[0] for ax in scatter_axes), min(ax.get_ylim()[0] for ax in scatter_axes)
+    high = (
+        max(ax.get_xlim()[1] for ax in scatter_axes),
+        max(ax.get_ylim()[1] for ax in scatter_axes),
+    )
+    for ax in scatter_axes:
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
     return figure

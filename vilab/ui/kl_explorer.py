@@ -21,7 +21,9 @@ import time
 
 import ipywidgets as widgets
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image as PILImage
 
 from ..kl import KINDS, kl_split, make_reverse_kl_trainer, make_target, moment_match, q_params
 from ..kl.divergence import gaussian_log_prob, target_entropy
@@ -29,6 +31,7 @@ from ..kl.fit import NUM_STEPS, check_direction
 from ..plots.kl import plot_kl_split, plot_target_and_q
 from . import runner as run_rule
 from .errors_area import ErrorArea
+from .live_plot import CSS_DPI
 from .runner import Runner
 
 REDRAW_SECONDS = 0.1  # at most 10 redraws a second while fitting
@@ -86,6 +89,15 @@ class KLExplorer:
         self.errors = ErrorArea()  # what a failing callback raised, in plain words
         for control in self._controls():
             control.observe(self.errors.guard(self._on_change, "the KL explorer"), names="value")
+        for widget, name in (
+            (self.kind_dropdown, "kind"),
+            (self.separation_slider, "separation"),
+            (self.weight_slider, "weight"),
+            (self.direction_buttons, "direction"),
+            (self.picture, "picture"),
+            (self.status, "status"),
+        ):
+            widget.add_class(f"vilab-kl-{name}")  # handles for the browser tests
         self.widget = widgets.VBox(
             [
                 widgets.HBox([self.kind_dropdown, self.direction_buttons]),
@@ -97,10 +109,18 @@ class KLExplorer:
                 self.errors,
             ]
         )
-        self.figure = Figure(figsize=(10.0, 3.6), layout="constrained")
+        # drawn at twice its CSS size and shown at its CSS size: sharp on high-resolution
+        # screens and never stretched by the browser (as the latent explorer)
+        width, height = 9.5, 3.4
+        self.figure = Figure(figsize=(width, height), dpi=2 * CSS_DPI, layout="constrained")
+        self.picture.layout = widgets.Layout(
+            width=f"{round(width * CSS_DPI)}px", height=f"{round(height * CSS_DPI)}px"
+        )
+        FigureCanvasAgg(self.figure)
         self.density_ax, self.split_ax = self.figure.subplots(
             1, 2, gridspec_kw={"width_ratios": [3, 2]}
         )
+        self._background, self._moving, self._grid = None, [], None
         self.trainer, self.task, self._runner = None, None, None
         self.redraws, self._last_redraw = 0, 0.0
         self.fit()
@@ -190,33 +210,94 @@ class KLExplorer:
 
     def redraw(self, layout: bool = True) -> None:
         """q over p, the KL bars and the status line, from the current target and q.
-        ``layout=False`` keeps the axes where the last layout put them (a live frame: the
-        layout takes about half of a redraw)."""
+
+        ``layout=False`` (a live frame while fitting) redraws only what moves, q's curve and
+        the bars, over a saved picture of the rest (matplotlib's blitting), unless they
+        left the axes: then everything is drawn again."""
         loc, scale = self.q
         self.split = kl_split(self.target, loc, scale, entropy_p=self._entropy_p)
-        low = min(self.target.low, loc - 4 * scale)
-        high = max(self.target.high, loc + 4 * scale)
-        grid = np.linspace(low, high, 600)
-        q_density = np.exp(gaussian_log_prob(grid, loc, scale))
-        for ax in (self.density_ax, self.split_ax):
-            ax.clear()
-        how = "reverse KL(q||p), as VI does" if self.direction == "reverse" else "forward KL(p||q)"
-        plot_target_and_q(
-            grid,
-            self.target.pdf(grid),
-            q_density,
-            ax=self.density_ax,
-            title=f"p: {self.target.label}\nq fitted by {how}",
-            q_label=f"q = N({loc:.2f}, {scale:.2f})",
-        )
-        plot_kl_split(self.split, ax=self.split_ax)
-        self.figure.set_layout_engine("constrained" if layout else "none")
+        if layout or not self._blit():
+            self._draw_everything()
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=72)
+        PILImage.fromarray(np.asarray(self.figure.canvas.buffer_rgba())).save(
+            buffer, format="png", compress_level=1
+        )
         self.picture.value = buffer.getvalue()
         self.status.value = self._status_text()
         self.redraws += 1
         self._last_redraw = time.perf_counter()
+
+    def _bar_values(self) -> list[float]:
+        """The six bars in the order plot_kl_split draws them (part by part, both groups)."""
+        s = self.split
+        return [
+            s.cross_entropy_qp, s.cross_entropy_pq, s.entropy_q, s.entropy_p,
+            s.reverse_kl, s.forward_kl,
+        ]  # fmt: skip
+
+    def _q_density(self) -> np.ndarray:
+        loc, scale = self.q
+        return np.exp(gaussian_log_prob(self._grid, loc, scale))
+
+    def _draw_everything(self) -> None:
+        loc, scale = self.q
+        low = min(self.target.low, loc - 4 * scale)
+        high = max(self.target.high, loc + 4 * scale)
+        self._grid = np.linspace(low, high, 600)
+        p_density, q_density = self.target.pdf(self._grid), self._q_density()
+        for ax in (self.density_ax, self.split_ax):
+            ax.clear()
+        how = "reverse KL(q||p), as VI does" if self.direction == "reverse" else "forward KL(p||q)"
+        plot_target_and_q(
+            self._grid,
+            p_density,
+            q_density,
+            ax=self.density_ax,
+            title=f"p: {self.target.label}\nq fitted by {how}",
+            q_label="q(z), Gaussian",
+        )
+        self.density_ax.set_ylim(0, 1.25 * max(p_density.max(), q_density.max()))
+        plot_kl_split(self.split, ax=self.split_ax)
+        bottom = min(0.0, 1.3 * min(self._bar_values()))
+        self.split_ax.set_ylim(bottom=bottom)
+        self._moving = [self.density_ax.lines[-1], *self.split_ax.patches, *self.split_ax.texts]
+        for artist in self._moving:
+            artist.set_animated(True)  # left out of the saved background
+        self.figure.set_layout_engine("constrained")
+        self.figure.canvas.draw()
+        self.figure.set_layout_engine("none")  # live frames keep this layout
+        self._background = self.figure.canvas.copy_from_bbox(self.figure.bbox)
+        self._draw_moving()
+
+    def _blit(self) -> bool:
+        """Move q's curve and the bars; False when they would leave their axes."""
+        if self._background is None:
+            return False
+        loc, scale = self.q
+        q_density = self._q_density()
+        values = self._bar_values()
+        inside = (
+            self._grid[0] <= loc - 4 * scale
+            and loc + 4 * scale <= self._grid[-1]
+            and q_density.max() <= self.density_ax.get_ylim()[1]
+            and self.split_ax.get_ylim()[0] <= min(values)
+            and max(values) <= self.split_ax.get_ylim()[1] / 1.15
+        )
+        if not inside:
+            return False
+        line, bars, labels = self._moving[0], self._moving[1:7], self._moving[7:]
+        line.set_ydata(q_density)
+        for bar, label, value in zip(bars, labels, values):
+            bar.set_height(value)
+            label.xy = (label.xy[0], max(value, 0.0))
+            label.set_text(f"{value:.3f}")
+        self.figure.canvas.restore_region(self._background)
+        self._draw_moving()
+        return True
+
+    def _draw_moving(self) -> None:
+        for artist in self._moving:
+            artist.axes.draw_artist(artist)
 
     def _status_text(self) -> str:
         s = self.split
