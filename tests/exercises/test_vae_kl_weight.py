@@ -34,7 +34,7 @@ def test_the_weight_scales_exactly_the_kl_term(data):
 
 
 def test_a_heavier_weight_gives_a_smaller_kl(data):
-    trainers = vae_kl_weight.train_kl_weights((0.1, 4.0), num_steps=40, data=data)
+    trainers = vae_kl_weight.train_kl_weights((0.1, 4.0), num_steps=40, data=data, progress=False)
     summary = vae_kl_weight.kl_weight_summary(trainers)
     assert summary[4.0]["kl"] < 0.5 * summary[0.1]["kl"]
     for weight, s in summary.items():

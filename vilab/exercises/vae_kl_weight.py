@@ -83,14 +83,20 @@ def make_trainer(
 
 
 def train_kl_weights(
-    kl_weights=(0.1, 1.0, 4.0), num_steps: int = 2000, data=None, seed: int = 0, **options
+    kl_weights=(0.1, 1.0, 4.0),
+    num_steps: int = 2000,
+    data=None,
+    seed: int = 0,
+    progress: bool = True,
+    **options,
 ) -> dict[float, Trainer]:
-    """One VAE per weight, same data, seed and steps: {kl_weight: trainer}."""
+    """One VAE per weight, same data, seed and steps, trained one after the other (a
+    progress bar each): {kl_weight: trainer}."""
     data = data if data is not None else load_data()
     trainers = {}
     for weight in kl_weights:
         trainers[weight] = make_trainer(weight, data=data, seed=seed, **options)
-        trainers[weight].run(num_steps, progress=False)
+        trainers[weight].run(num_steps, progress=progress)
     return trainers
 
 
