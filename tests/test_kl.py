@@ -192,3 +192,25 @@ def test_check_coin_entropy(answer, ok, message, capsys):
 def test_check_gaussian_kl(answer, ok, message, capsys):
     assert kl.check_gaussian_kl(answer) is ok
     assert message in capsys.readouterr().out
+
+
+def test_support_check_reads_a_mixture_as_its_components():
+    """vilab.checks once flagged a Normal guide on a mixture of Normals (support wrapped in
+    MixtureSameFamilyConstraint); a mixture of Gammas must still be flagged."""
+    import pyro
+    import pyro.distributions as dist
+
+    from vilab import checks
+
+    def mixture_model(components):
+        def model():
+            pyro.sample("z", dist.MixtureSameFamily(dist.Categorical(torch.ones(2)), components))
+
+        return model
+
+    normals = dist.Normal(torch.tensor([-2.0, 2.0]), torch.ones(2))
+    gammas = dist.Gamma(torch.tensor([2.0, 3.0]), torch.ones(2))
+    guide = make_guide(0.5, 1.0)
+    codes = lambda model: {d.code for d in checks.diagnose(model, guide)}  # noqa: E731
+    assert "support-mismatch" not in codes(mixture_model(normals))
+    assert "support-mismatch" in codes(mixture_model(gammas))
