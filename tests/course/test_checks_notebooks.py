@@ -138,8 +138,7 @@ def test_gaussian_model_check():
         "'x': you gave the variance 2.2 as the scale; Normal takes the standard deviation, 1.483.",
     ]
     assert check_gaussian.model(gaussian_model_gamma_scale).problems == [
-        "'gamma': rate is 0.5 in your model, 1 in the exercise (with the same values of the "
-        "other variables)."
+        "'gamma' ~ Gamma: its rate is 0.5; the exercise asks for 1."
     ]
     assert not check_gaussian.model(blank_guide).done
 
@@ -159,3 +158,53 @@ def test_gaussian_guide_check():
         .startswith("The prior of 'gamma' ")
     )
     assert not check_gaussian.guide(blank_guide).done
+
+
+# -- notebook 04: logistic regression (real data) ---------------------------------------------
+
+
+def logistic_model_mistakes(x, y=None):
+    intercept = pyro.sample("intercept", dist.Normal(0.0, 1000.0))  # the 2021 course's prior
+    w_rugged = pyro.sample("w_rugged", dist.Normal(0.0, 2.5))
+    w_gdp = pyro.sample("w_gdp", dist.Normal(0.0, 2.5))
+    logits = intercept + w_rugged * x[:, 0] + w_gdp * x[:, 1]
+    with pyro.plate("countries", len(x)):
+        pyro.sample("africa", dist.Bernoulli(torch.sigmoid(logits)), obs=y)  # probs: fine
+
+
+def logistic_model_no_obs(x, y=None):
+    intercept = pyro.sample("intercept", dist.Normal(0.0, 2.5))
+    w_rugged = pyro.sample("w_rugged", dist.Normal(0.0, 2.5))
+    w_gdp = pyro.sample("w_gdp", dist.Normal(0.0, 2.5))
+    with pyro.plate("countries", len(x)):
+        logits = intercept + w_rugged * x[:, 0] + w_gdp * x[:, 1]
+        pyro.sample("africa", dist.Bernoulli(logits=logits))
+
+
+def logistic_guide_one_site_missing(x, y=None):
+    for name in ["intercept", "w_rugged"]:
+        loc = pyro.param(f"{name}_loc", torch.tensor(0.0))
+        scale = pyro.param(f"{name}_scale", torch.tensor(0.1), constraint=constraints.positive)
+        pyro.sample(name, dist.Normal(loc, scale))
+
+
+def test_logistic_checks(shared_data):
+    from vilab.course.checks import logistic_regression as check
+    from vilab.exercises import logistic_regression as lr
+
+    data = lr.make_data()
+    assert check.model(lr.model, data).passed
+    assert check.model(logistic_model_mistakes, data).problems == [
+        "'intercept' ~ Normal: its scale is 1000; the exercise asks for 2.5."
+    ]
+    assert check.model(logistic_model_no_obs, data).problems == [
+        "'africa' is data: observe it with obs=... in pyro.sample('africa', ...)."
+    ]
+    assert not check.model(blank_guide, data).done
+    correct = check.guide(lr.guide, data)
+    assert correct.passed and "(NUTS: " in str(correct)
+    assert check.guide(logistic_guide_one_site_missing, data).problems == [
+        "The model samples 'w_gdp' but the guide does not. Fix: add pyro.sample('w_gdp', ...) "
+        "to the guide, spelt exactly as in the model."
+    ]
+    assert not check.guide(blank_guide, data).done

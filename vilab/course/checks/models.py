@@ -176,8 +176,8 @@ def compare_site(name: str, mine: dict, ref: dict) -> list[str]:
 
 def _parameters(mine_fn, ref_fn):
     for param in ref_fn.arg_constraints:
-        if param in ("probs", "logits") and param not in ref_fn.__dict__:
-            continue  # lazy: only the one the distribution was built with
+        if param == "logits":
+            continue  # compared as probs: sigmoid(logits) and probs are the same answer
         ref_value = getattr(ref_fn, param, None)
         if isinstance(ref_value, torch.Tensor):
             yield param, torch.as_tensor(getattr(mine_fn, param)).detach(), ref_value.detach()
@@ -223,6 +223,11 @@ def _parameter_problem(name, family, param, mine, ref) -> str:
         return (
             f"{name!r}: you gave the scale 1/rate = {_number(mine)}; Pyro's {family} takes "
             f"the rate, {_number(ref)}."
+        )
+    if ref.numel() == 1 and mine.numel() == 1:
+        return (
+            f"{name!r} ~ {family}: its {param} is {_number(mine)}; the exercise asks for "
+            f"{_number(ref)}."
         )
     return (
         f"{name!r}: {param} is {_number(mine)} in your model, {_number(ref)} in the exercise"
