@@ -11,7 +11,7 @@ import torch
 from scipy import optimize, stats
 
 from vilab import kl
-from vilab.kl.fit import make_guide, make_model
+from vilab.kl.fitting import NUM_STEPS, make_guide, make_model
 
 SEPARATION, WEIGHT = 8.0, 0.3  # modes at -4 (weight 0.3) and +4 (weight 0.7), sd 1
 
@@ -20,7 +20,7 @@ SEPARATION, WEIGHT = 8.0, 0.3  # modes at -4 (weight 0.3) and +4 (weight 0.7), s
 def separated_fit():
     target = kl.two_modes(separation=SEPARATION, weight=WEIGHT)
     trainer = kl.make_reverse_kl_trainer(target, seed=0)
-    trainer.run(kl.fit.__defaults__[1], progress=False)
+    trainer.run(NUM_STEPS, progress=False)
     return target, trainer
 
 

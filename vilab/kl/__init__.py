@@ -15,7 +15,7 @@ The interactive explorer is :class:`vilab.ui.kl_explorer.KLExplorer`; the notebo
 
 from .answers import check_coin_entropy, check_gaussian_kl, coin_entropy, gaussian_kl
 from .divergence import KLSplit, kl_split, moment_match, reverse_kl_optimum, target_entropy
-from .fit import DIRECTIONS, fit, make_reverse_kl_trainer, q_params
+from .fitting import DIRECTIONS, fit, make_reverse_kl_trainer, q_params
 from .targets import KINDS, Target, heavy_tailed, make_target, skewed, two_modes
 
 __all__ = [

@@ -27,7 +27,7 @@ from PIL import Image as PILImage
 
 from ..kl import KINDS, kl_split, make_reverse_kl_trainer, make_target, moment_match, q_params
 from ..kl.divergence import gaussian_log_prob, target_entropy
-from ..kl.fit import NUM_STEPS, check_direction
+from ..kl.fitting import NUM_STEPS, check_direction
 from ..plots.kl import plot_kl_split, plot_target_and_q
 from . import runner as run_rule
 from .errors_area import ErrorArea
