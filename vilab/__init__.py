@@ -20,10 +20,13 @@ apply_thread_policy()
 _LAZY_SUBMODULES = {
     "arviz_export",
     "checks",
+    "course",
     "datasets",
+    "evidence",
     "exercises",
     "graph",
     "inf",
+    "kl",
     "plots",
     "reference",
     "ui",

@@ -261,15 +261,25 @@ def test_redraw_pacing_allows_five_chart_frames_a_second():
 
 def test_log_evidence_draws_the_line_the_gap_and_the_split():
     trainer = temperature.make_trainer()
-    panel = TrainingPanel(trainer, num_steps=200, log_evidence=-2.512)
+    panel = TrainingPanel(trainer, num_steps=200, log_evidence=-2.6237)
     panel.view.live = True
     panel.train()
     assert "ln p(x) per point" in panel.chart.value and "KL(q || posterior)" in panel.chart.value
-    assert panel.view.elbo_chart.last["evidence"] == pytest.approx(-2.512)
-    assert "ln p(x) = ELBO + KL: -2.512 = " in panel.status.value
+    assert panel.view.elbo_chart.last["evidence"] == pytest.approx(-2.6237)
+    assert "ln p(x) = ELBO + KL: -2.624 = " in panel.status.value
     assert "KL" in panel.view.evidence_split() and "+ -" not in panel.view.evidence_split()
     gap = panel.view.elbo_chart.last["gap"][1]
     assert gap[-1] < gap[0]  # KL(q || posterior) shrinks as training goes
+    from vilab.evidence import record_elbo_estimate, temperature_log_evidence
+
+    precise = temperature.make_trainer()
+    record_elbo_estimate(precise, every=50, num_particles=2000)
+    panel = TrainingPanel(precise, num_steps=1500, log_evidence=temperature_log_evidence(18.0))
+    panel.view.live = True
+    panel.train()
+    steps_at, gap = panel.view.elbo_chart.last["gap"]
+    assert list(steps_at) == list(range(50, 1501, 50))  # the precise estimates, not the noise
+    assert gap[-1] < 0.01 and "ln p(x) = ELBO + KL: -2.624 = " in panel.view.evidence_split()
     with pytest.raises(TypeError, match="log_evidence must be ln p"):
         TrainingPanel(trainer, log_evidence="high")
 

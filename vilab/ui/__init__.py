@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .panel import TrainingPanel
 
-__all__ = ["LatentExplorer", "TrainingPanel"]
+__all__ = ["KLExplorer", "LatentExplorer", "TrainingPanel"]
 
 
 def __getattr__(name: str):
@@ -22,4 +22,8 @@ def __getattr__(name: str):
         from .latent_explorer import LatentExplorer
 
         return LatentExplorer
+    if name == "KLExplorer":
+        from .kl_explorer import KLExplorer
+
+        return KLExplorer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,14 @@ import ipywidgets as widgets
 import numpy as np
 
 from .errors_area import ErrorArea
-from .live_plot import ElboChart, PosteriorFigure, RedrawThrottle, figure_png, static_figure
+from .live_plot import (
+    ElboChart,
+    PosteriorFigure,
+    RedrawThrottle,
+    figure_png,
+    precise_elbo,
+    static_figure,
+)
 from .status import default_readout, readout_html, status_html, status_text
 
 STATUS_INTERVAL = 0.2  # seconds between two updates of the status line and readout
@@ -185,14 +192,20 @@ class PanelView:
         return source(self.trainer) if callable(source) else source
 
     def evidence_split(self) -> str:
-        """The split "ln p(x) = ELBO + KL" in numbers, the ELBO averaged over the last 50
-        steps. A gap within two standard errors of that average is noise: "KL ≈ 0"."""
-        evidence, loss = self.log_evidence(), self.trainer.history.loss
-        if evidence is None or not loss:
+        """The split "ln p(x) = ELBO + KL" in numbers: the ELBO from the latest precise
+        estimate when the run records them (``vilab.evidence.record_elbo_estimate``), else
+        averaged over the last 50 steps. A gap within two standard errors is noise: "KL ≈ 0"."""
+        evidence, history = self.log_evidence(), self.trainer.history
+        if evidence is None or not history.loss:
             return ""
-        window = np.asarray(loss[-50:], dtype=float)
-        elbo = -float(window.mean())
-        noise = 2 * float(window.std()) / math.sqrt(len(window)) if len(window) > 1 else 0.0
+        _, precise = precise_elbo(history)
+        errors = [e for e in history.extras.get("elbo_standard_error", []) if math.isfinite(e)]
+        if len(precise) and errors:
+            elbo, noise = float(precise[-1]), 2 * errors[-1]
+        else:
+            window = np.asarray(history.loss[-50:], dtype=float)
+            elbo = -float(window.mean())
+            noise = 2 * float(window.std()) / math.sqrt(len(window)) if len(window) > 1 else 0.0
         gap = evidence - elbo
         kl = (
             f"KL ≈ 0 (within the ELBO's noise, ±{noise:.2g})"
