@@ -208,3 +208,40 @@ def test_logistic_checks(shared_data):
         "to the guide, spelt exactly as in the model."
     ]
     assert not check.guide(blank_guide, data).done
+
+
+# -- notebook 03: linear regression, one group (real data) -------------------------------------
+
+
+def group_model_variance(rugged, log_gdp=None):
+    s = pyro.sample("s", dist.Normal(0.0, 1.0))
+    b = pyro.sample("b", dist.Normal(0.0, 1000.0))
+    theta = pyro.sample("theta", dist.Gamma(1.0, 1.0))
+    with pyro.plate("data", rugged.shape[0]):
+        pyro.sample("obs", dist.Normal(b + s * rugged, 1 / theta), obs=log_gdp)
+
+
+def group_guide_normal_theta(rugged, log_gdp=None):
+    for name in ("s", "b", "theta"):
+        loc = pyro.param(f"{name}_loc", torch.tensor(1.0))
+        scale = pyro.param(f"{name}_scale", torch.tensor(0.1), constraint=constraints.positive)
+        pyro.sample(name, dist.Normal(loc, scale))
+
+
+def test_linear_regression_checks(shared_data):
+    from vilab.course.checks import linear_regression as check
+    from vilab.datasets import load_rugged
+    from vilab.exercises import linear_regression as lr
+
+    args = lr.model_args("africa", load_rugged())
+    assert check.model(lr.group_model, args).passed
+    problems = check.model(group_model_variance, args).problems
+    assert len(problems) == 1 and problems[0].startswith("'obs': you gave the variance ")
+    assert problems[0].endswith("as the scale; Normal takes the standard deviation, 0.8956.")
+    correct = check.guide(lr.group_guide, args)
+    assert correct.passed and "(NUTS: " in str(correct)
+    assert (
+        check.guide(group_guide_normal_theta, args).problems[0].startswith("The prior of 'theta' ")
+    )
+    assert not check.guide(blank_guide, args).done
+    assert not check.model(blank_guide, args).done

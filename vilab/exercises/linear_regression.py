@@ -157,6 +157,8 @@ def make_guide(group: str = "africa", guide: str = "manual", args: tuple | None 
     """The guide function for ``group``: the hand-written one or an AutoNormal started at the
     same point (AutoNormal's default start, a prior draw, would put b hundreds away)."""
     check_choice("group", group, GROUPS)
+    if callable(guide):  # your own guide function (the notebook's)
+        return guide
     check_choice("guide", guide, GUIDES)
     model = interaction_model if group == "interaction" else group_model
     if guide == "manual":
@@ -170,12 +172,15 @@ def make_trainer(
     guide: str = "manual",
     seed: int = 0,
     data: RuggedData | tuple | None = None,
+    model=None,
     **options,
 ) -> Trainer:
-    """A Trainer for one of :data:`GROUPS` with the "manual" or "auto" guide; ``options``
-    override :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``num_particles=1``)."""
+    """A Trainer for one of :data:`GROUPS` with the "manual" or "auto" guide, or your own
+    guide function; ``model`` replaces the exercise's model (e.g. the notebook's);
+    ``options`` override :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``num_particles=1``)."""
     args = model_args(group, data)
-    model = interaction_model if group == "interaction" else group_model
+    if model is None:
+        model = interaction_model if group == "interaction" else group_model
     trainer = Trainer(
         model,
         make_guide(group, guide, args),
