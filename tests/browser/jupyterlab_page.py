@@ -74,3 +74,30 @@ def run_cell(page, index: int) -> None:
 def cell_output_text(page, index: int) -> str:
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     return cell.locator(".jp-OutputArea").inner_text()
+
+
+COUNT_MUTATIONS = """([selector, attribute, seconds]) => new Promise(resolve => {
+    const node = document.querySelector(selector);
+    let count = 0;
+    const observer = new MutationObserver(() => { count += 1; });
+    observer.observe(node, attribute ? {attributes: true, attributeFilter: [attribute]}
+                                     : {childList: true, subtree: true, characterData: true});
+    setTimeout(() => { observer.disconnect(); resolve(count); }, seconds * 1000);
+})"""
+
+
+def count_changes(page, selector: str, seconds: float, attribute: str | None = None) -> int:
+    """How many times the element at ``selector`` changed (its ``attribute``, or its content)
+    during ``seconds``: what a student sees as redraws."""
+    return page.evaluate(COUNT_MUTATIONS, [selector, attribute, seconds])
+
+
+def new_notebook(lab, name: str, cells: list[str]) -> str:
+    """Write a notebook of code ``cells`` into the lab's folder; returns its name."""
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, lab.root / name)
+    return name

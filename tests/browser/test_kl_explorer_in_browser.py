@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 import time
 
-import nbformat
 import pytest
-from jupyterlab_page import cell_output_text, open_notebook, run_cell
+from jupyterlab_page import cell_output_text, count_changes, new_notebook, open_notebook, run_cell
 
 from conftest import SCREENSHOTS
 
@@ -24,22 +23,10 @@ CELLS = [
     "      'q', [round(v, 2) for v in explorer.q], 'redraws', explorer.redraws)",
 ]
 
-COUNT_SRC_CHANGES = """([selector, seconds]) => new Promise(resolve => {
-    const node = document.querySelector(selector);
-    let count = 0;
-    const observer = new MutationObserver(() => { count += 1; });
-    observer.observe(node, {attributes: true, attributeFilter: ['src']});
-    setTimeout(() => { observer.disconnect(); resolve(count); }, seconds * 1000);
-})"""
-
 
 @pytest.fixture
 def kl_notebook(lab):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, lab.root / "kl_explorer_check.ipynb")
-    yield "kl_explorer_check.ipynb"
+    yield new_notebook(lab, "kl_explorer_check.ipynb", CELLS)
     lab.shutdown_kernels()
 
 
@@ -56,7 +43,7 @@ def test_kl_explorer_in_jupyterlab(lab, page, kl_notebook, browser_report):
     picture.wait_for(timeout=60_000)
 
     # the reverse fit trains in the background and the picture follows it
-    changes = page.evaluate(COUNT_SRC_CHANGES, [".vilab-kl-picture", 3.0])
+    changes = count_changes(page, ".vilab-kl-picture", 3.0, attribute="src")
     figures["redraws_per_second_while_fitting"] = round(changes / 3.0, 1)
     assert changes >= 3, figures
     step_now = int(re.search(r"step (\d+)/3000", status(page)).group(1))

@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 import time
 
-import nbformat
 import pytest
-from jupyterlab_page import cell_output_text, open_notebook, run_cell
+from jupyterlab_page import cell_output_text, count_changes, new_notebook, open_notebook, run_cell
 
 CELLS = [
     # 0: a long run of the temperature model, live plot on the right
@@ -33,23 +32,10 @@ CELLS = [
     "print('z', explorer.z.tolist())",
 ]
 
-COUNT_MUTATIONS = """([selector, attribute, seconds]) => new Promise(resolve => {
-    const node = document.querySelector(selector);
-    let count = 0;
-    const observer = new MutationObserver(records => { count += 1; });
-    observer.observe(node, attribute ? {attributes: true, attributeFilter: [attribute]}
-                                     : {childList: true, subtree: true, characterData: true});
-    setTimeout(() => { observer.disconnect(); resolve(count); }, seconds * 1000);
-})"""
-
 
 @pytest.fixture
 def panel_notebook(lab):
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
-    nbformat.write(notebook, lab.root / "panel_check.ipynb")
-    yield "panel_check.ipynb"
+    yield new_notebook(lab, "panel_check.ipynb", CELLS)
     lab.shutdown_kernels()
 
 
@@ -90,8 +76,8 @@ def test_panel_in_jupyterlab(lab, page, panel_notebook, browser_report):
     first = page.locator(".vilab-chart").inner_html()
     page.wait_for_timeout(500)
     assert page.locator(".vilab-chart").inner_html() != first
-    chart_changes = page.evaluate(COUNT_MUTATIONS, [".vilab-chart", None, 3.0])
-    posterior_changes = page.evaluate(COUNT_MUTATIONS, [".vilab-posterior", "src", 4.0])
+    chart_changes = count_changes(page, ".vilab-chart", 3.0)
+    posterior_changes = count_changes(page, ".vilab-posterior", 4.0, attribute="src")
     figures["chart_redraws_per_second"] = round(chart_changes / 3.0, 1)
     figures["posterior_redraws_per_second"] = round(posterior_changes / 4.0, 1)
     assert chart_changes / 3.0 >= 3, figures
