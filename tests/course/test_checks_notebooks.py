@@ -245,3 +245,34 @@ def test_linear_regression_checks(shared_data):
     )
     assert not check.guide(blank_guide, args).done
     assert not check.model(blank_guide, args).done
+
+
+# -- notebook 05: the BNN's priors and learned noise -------------------------------------------
+
+
+def bnn_model_mistakes(x, y=None, hidden=50, noise_scale=1.0):
+    from vilab.exercises.bnn_model import mean_function
+
+    w1 = pyro.sample("w1", dist.Normal(0.0, 1.0).expand([hidden]))  # no .to_event(1)
+    b1 = pyro.sample("b1", dist.Normal(0.0, 1.0).expand([hidden]).to_event(1))
+    w2 = pyro.sample("w2", dist.Normal(0.0, 1.0).expand([hidden]).to_event(1))
+    b2 = pyro.sample("b2", dist.Normal(0.0, 1.0))
+    if noise_scale is None:
+        pyro.sample("sigma", dist.HalfNormal(5.0))  # learned, then forgotten below
+    f = pyro.deterministic("f", mean_function(x, w1, b1, w2, b2))
+    with pyro.plate("data", x.shape[0]):
+        pyro.sample("y", dist.Normal(f, 1.0), obs=y)  # sigma learned but not used
+
+
+def test_bnn_checks():
+    from vilab.course.checks import bnn as check
+    from vilab.exercises import bnn_model
+
+    assert check.model(bnn_model.model).passed and check.learned_noise(bnn_model.model).passed
+    assert check.model(bnn_model_mistakes).problems == [
+        "'w1' has batch shape (10,) and event shape (); the exercise has batch (), event (10,). "
+        "Fix: .to_event(1) makes the last 1 dims one event."
+    ]
+    problems = check.learned_noise(bnn_model_mistakes).problems
+    assert problems[1].startswith("'y': scale is 1 in your model, ")
+    assert not check.model(blank_guide).done and not check.learned_noise(blank_guide).done

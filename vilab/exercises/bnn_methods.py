@@ -109,18 +109,21 @@ def get_method(method: str | Method) -> Method:
     return METHODS[method]
 
 
-def bound_model(method: str | Method):
-    """``model`` with the method's network size and noise filled in: a function of (x, y)."""
+def bound_model(method: str | Method, model_fn=None):
+    """``model`` (or your ``model_fn`` with the same arguments) with the method's network
+    size and noise filled in: a function of (x, y)."""
     method = get_method(method)
-    return functools.partial(model, hidden=method.hidden, noise_scale=method.noise_scale)
+    model_fn = model if model_fn is None else model_fn
+    return functools.partial(model_fn, hidden=method.hidden, noise_scale=method.noise_scale)
 
 
 def make_trainer(
-    method: str | Method = "mean_field", x=None, y=None, seed: int = 0, **options
+    method: str | Method = "mean_field", x=None, y=None, seed: int = 0, model=None, **options
 ) -> Trainer:
     """A Trainer for an SVI method of :data:`METHODS` on data ``x, y`` (default: the
-    exercise's data set). ``options`` go to the Trainer (e.g. ``lr=0.02``); the ELBO is
-    JIT-compiled, which makes these small steps about four times faster."""
+    exercise's data set), on the exercise's model or yours (``model=``, with the arguments
+    ``(x, y, hidden, noise_scale)``). ``options`` go to the Trainer (e.g. ``lr=0.02``); the
+    ELBO is JIT-compiled, which makes these small steps about four times faster."""
     method = get_method(method)
     if method.inference not in GUIDES:
         raise ValueError(
@@ -132,7 +135,7 @@ def make_trainer(
         from ..datasets import make_bnn_data
 
         x, y = make_bnn_data()
-    bound = bound_model(method)
+    bound = bound_model(method, model)
     start = plain_start(method, x, y, seed) if method.warm_start else {}
     guide = GUIDES[method.inference](
         bound, init_loc_fn=init_loc_fn(start), init_scale=method.init_scale
