@@ -276,3 +276,46 @@ def test_bnn_checks():
     problems = check.learned_noise(bnn_model_mistakes).problems
     assert problems[1].startswith("'y': scale is 1 in your model, ")
     assert not check.model(blank_guide).done and not check.learned_noise(blank_guide).done
+
+
+# -- notebook 06: the PPCA VI guide ---------------------------------------------------------
+
+
+def ppca_guide(x, latent_dim=1, noise_scale=0.5, w_scale=2.0, z_event_dims=1, w_event_dims=2):
+    num_points, data_dim = x.shape
+    w_loc = pyro.param("w_loc", lambda: 0.1 * torch.randn(data_dim, latent_dim))
+    w_sd = pyro.param(
+        "w_scale",
+        lambda: torch.full((data_dim, latent_dim), 0.1),
+        constraint=constraints.positive,
+    )
+    w_q = dist.Normal(w_loc, w_sd)
+    pyro.sample("w", w_q.to_event(w_event_dims) if w_event_dims else w_q)
+    z_loc = pyro.param("z_loc", lambda: 0.1 * torch.randn(num_points, latent_dim))
+    z_sd = pyro.param(
+        "z_scale",
+        lambda: torch.full((num_points, latent_dim), 0.5),
+        constraint=constraints.positive,
+    )
+    if z_event_dims == 2:  # forgot the plate: the points are one event
+        pyro.sample("z", dist.Normal(z_loc, z_sd).to_event(2))
+        return
+    with pyro.plate("data", num_points):
+        pyro.sample("z", dist.Normal(z_loc, z_sd).to_event(1))
+
+
+def test_ppca_guide_check():
+    import functools
+
+    from vilab.course.checks import ppca as check
+
+    correct = check.vi_guide(ppca_guide)
+    assert correct.passed and "|cos| with W_ML = 1.0000" in str(correct)
+    assert check.vi_guide(functools.partial(ppca_guide, z_event_dims=2)).problems == [
+        "'z' has the right total shape (1000, 1), but the guide groups 1 more dimension(s) into "
+        "one event than the model does. Fix: use the same .to_event(...) as the model, or put "
+        "the guide's site in the same pyro.plate as the model's."
+    ]
+    no_event = check.vi_guide(functools.partial(ppca_guide, w_event_dims=0)).problems
+    assert no_event[0].startswith("'w' has the right total shape (2, 1), but the model treats")
+    assert not check.vi_guide(blank_guide).done

@@ -219,19 +219,29 @@ def make_trainer(
     latent_dim: int = LATENT_DIM,
     noise_scale: float = NOISE_SCALE,
     w_scale: float = W_SCALE,
+    model=None,
+    guide=None,
     **options,
 ) -> Trainer:
     """A Trainer for ``method`` "vi" (:func:`vi_guide`), "map" (:func:`map_guide`) or "em"
     (:func:`em_guide`) on ``x`` (default: 5,000 points of
     :func:`vilab.datasets.make_ppca_data` with ``seed``); ``options`` override
-    :data:`VI_OPTIONS` ("vi", "em") or :data:`MAP_OPTIONS` ("map")."""
+    :data:`VI_OPTIONS` ("vi", "em") or :data:`MAP_OPTIONS` ("map"). ``model`` and ``guide``
+    replace the exercise's (e.g. the notebook's), trained with the method's options."""
     if method not in GUIDES:
         raise ValueError(f"Expected method 'vi', 'map' or 'em', got {method!r}.")
     x = make_ppca_data(NUM_POINTS, seed=seed).x if x is None else check_data_matrix(x)
     check_latent_dim(latent_dim, x.shape[1])
-    guide, defaults = GUIDES[method]
+    method_guide, defaults = GUIDES[method]
     kwargs = {"latent_dim": latent_dim, "noise_scale": noise_scale, "w_scale": w_scale}
-    return Trainer(model, guide, args=(x,), kwargs=kwargs, seed=seed, **{**defaults, **options})
+    return Trainer(
+        globals()["model"] if model is None else model,
+        method_guide if guide is None else guide,
+        args=(x,),
+        kwargs=kwargs,
+        seed=seed,
+        **{**defaults, **options},
+    )
 
 
 def loadings(trainer: Trainer) -> torch.Tensor:
