@@ -319,3 +319,38 @@ def test_ppca_guide_check():
     no_event = check.vi_guide(functools.partial(ppca_guide, w_event_dims=0)).problems
     assert no_event[0].startswith("'w' has the right total shape (2, 1), but the model treats")
     assert not check.vi_guide(blank_guide).done
+
+
+# -- notebook 07: the factor analysis model (real data) -------------------------------------
+
+
+def fa_model(x, latent_dim=2, event=True, sd=True):
+    num_points, data_dim = x.shape
+    w = pyro.param("w", lambda: 0.01 * torch.randn(data_dim, latent_dim))
+    mu = pyro.param("mu", lambda: x.mean(0))
+    psi = pyro.param(
+        "psi", lambda: x.var(0).clamp(min=1e-3), constraint=constraints.greater_than(1e-4)
+    )
+    with pyro.plate("data", num_points):
+        z = pyro.sample("z", dist.Normal(0.0, 1.0).expand([latent_dim]).to_event(1))
+        likelihood = dist.Normal(z @ w.T + mu, psi.sqrt() if sd else psi)
+        pyro.sample("x", likelihood.to_event(1) if event else likelihood, obs=x)
+
+
+def test_factor_analysis_checks(shared_data):
+    import functools
+
+    from vilab.course.checks import factor_analysis as check
+    from vilab.exercises import factor_analysis as fa
+
+    x = fa.load_data(smoke=True).x_train
+    assert check.model(fa.model, x).passed and check.model(fa_model, x).passed
+    variance = check.model(functools.partial(fa_model, sd=False), x).problems
+    assert len(variance) == 1
+    assert variance[0].startswith("'x': you gave the variance [")
+    assert check.model(functools.partial(fa_model, event=False), x).problems == [
+        "Running your model raised ValueError: Shape mismatch inside plate('data') at site x "
+        "dim -1, 50 vs 784. A site holding a vector per data point needs .to_event(1) inside "
+        "the plate (otherwise Pyro reads the vector's entries as more data points)."
+    ]
+    assert not check.model(blank_guide, x).done

@@ -139,16 +139,23 @@ def guide(x, latent_dim=LATENT_DIM):
 
 
 def make_trainer(
-    data: FAData | None = None, seed: int = 0, latent_dim: int = LATENT_DIM, smoke=None, **options
+    data: FAData | None = None,
+    seed: int = 0,
+    latent_dim: int = LATENT_DIM,
+    smoke=None,
+    model=None,
+    guide=None,
+    **options,
 ) -> Trainer:
-    """A Trainer on ``data.x_train`` (default :func:`load_data`); ``options`` override
-    :data:`DEFAULT_OPTIONS`. The data ride along as ``trainer.data`` (for the plots)."""
+    """A Trainer on ``data.x_train`` (default :func:`load_data`) with the exercise's model and
+    guide, or yours (``model=``, ``guide=``); ``options`` override :data:`DEFAULT_OPTIONS`.
+    The data ride along as ``trainer.data`` (for the plots)."""
     data = data if data is not None else load_data(smoke=smoke)
     x = check_data_matrix(data.x_train, "data.x_train")
     check_latent_dim(latent_dim, x.shape[1])
     trainer = Trainer(
-        model,
-        guide,
+        globals()["model"] if model is None else model,
+        globals()["guide"] if guide is None else guide,
         args=(x,),
         kwargs={"latent_dim": latent_dim},
         seed=seed,

@@ -47,11 +47,11 @@ def check_model(
         except NotImplementedError:
             return not_done(task, "model")
         except Exception as error:  # the student's code failed: say where, do not crash
-            return verdict(task, [f"Running your model raised {type(error).__name__}: {error}"])
+            return verdict(task, [_explain_failure(error)])
     problems = site_problems(sample_sites(mine), sample_sites(ref))
     if not problems:
-        difference = float(mine.log_prob_sum() - ref.log_prob_sum())
-        if abs(difference) > 1e-3 * max(1.0, abs(float(ref.log_prob_sum()))):
+        difference = float((mine.log_prob_sum() - ref.log_prob_sum()).detach())
+        if abs(difference) > 1e-3 * max(1.0, abs(float(ref.log_prob_sum().detach()))):
             problems.append(
                 f"Every site matches, but the log-density differs by {difference:.4g}: "
                 "look for a site scored twice or a scale/mask applied."
@@ -60,6 +60,17 @@ def check_model(
     if not problems:
         note = note[:-1] + ": distributions, parameters, shapes and data match too."
     return verdict(task, problems, note=note)
+
+
+def _explain_failure(error: Exception) -> str:
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    message = f"Running your model raised {type(error).__name__}: {first_line}"
+    if "Shape mismatch inside plate" in first_line:
+        message += (
+            ". A site holding a vector per data point needs .to_event(1) inside the plate "
+            "(otherwise Pyro reads the vector's entries as more data points)."
+        )
+    return message
 
 
 def _replayed(student, trace, args, kwargs):
