@@ -132,6 +132,52 @@ def plot_uncertainty_profile(
     return ax
 
 
+def plot_posterior_predictive(
+    x,
+    samples,
+    ax=None,
+    data=None,
+    site: str | None = None,
+    prob: float = 0.9,
+    num_draws: int = 0,
+    title: str = "Posterior predictive",
+):
+    """Mean and central ``prob`` band of predictive draws against the inputs ``x`` (N,).
+
+    ``samples`` is a tensor (S, N) or the dict of :func:`vilab.predictive.posterior_predictive`
+    (``site`` picks the entry; by default the first one of shape (S, N)); ``data=(x, y)``
+    adds the observations as dots, ``num_draws`` a few single draws as thin lines.
+    Returns the Axes.
+    """
+    if isinstance(samples, dict):
+        if site is None:
+            fits = [k for k, v in samples.items() if tuple(v.shape[1:]) == (len(x),)]
+            if not fits:
+                shapes = {k: tuple(v.shape) for k, v in samples.items()}
+                raise ValueError(
+                    f"Expected a site of shape (num_samples, {len(x)}) for the {len(x)} inputs, "
+                    f"got {shapes}. Fix: pass site=... or the draws at these inputs."
+                )
+            site = fits[0]
+        samples = samples[site]
+    ax = ax or new_axes()
+    x, draws = _as_array(x), _as_array(samples).reshape(len(samples), -1)
+    order = np.argsort(x)
+    x, draws = x[order], draws[:, order]
+    low, high = np.quantile(draws, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
+    ax.fill_between(x, low, high, color="C0", alpha=0.25, lw=0, label=f"{100 * prob:g}% interval")
+    for i, draw in enumerate(draws[:num_draws]):
+        ax.plot(x, draw, color="C1", lw=0.6, alpha=0.5, label="single draws" if i == 0 else None)
+    ax.plot(x, draws.mean(0), color="C0", lw=2, label="predictive mean")
+    if data is not None:
+        ax.plot(_as_array(data[0]), _as_array(data[1]), ".", color="0.3", ms=4, label="data")
+    ax.set_xlabel("x")
+    ax.set_ylabel(site or "y")
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="best")
+    return ax
+
+
 def _as_array(values) -> np.ndarray:
     """Tensors (also with gradients) and lists alike, as float numpy arrays."""
     if hasattr(values, "detach"):
