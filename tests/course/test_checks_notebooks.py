@@ -354,3 +354,70 @@ def test_factor_analysis_checks(shared_data):
         "the plate (otherwise Pyro reads the vector's entries as more data points)."
     ]
     assert not check.model(blank_guide, x).done
+
+
+# -- notebook 08: a better encoder and decoder -----------------------------------------------
+
+
+class TwoLayerEncoder(torch.nn.Module):
+    def __init__(self, z_dim=2, positive=True):
+        super().__init__()
+        self.hidden = torch.nn.Sequential(
+            torch.nn.Linear(784, 32), torch.nn.ReLU(), torch.nn.Linear(32, 16), torch.nn.ReLU()
+        )
+        self.loc, self.scale, self.positive = (
+            torch.nn.Linear(16, z_dim),
+            torch.nn.Linear(16, z_dim),
+            positive,
+        )
+
+    def forward(self, x):
+        hidden = self.hidden(x)
+        scale = self.scale(hidden)
+        return self.loc(hidden), torch.nn.functional.softplus(scale) if self.positive else scale
+
+
+class TwoLayerDecoder(torch.nn.Module):
+    def __init__(self, z_dim=2, sigmoid=False):
+        super().__init__()
+        self.sigmoid = sigmoid
+        self.layers = torch.nn.Sequential(
+            torch.nn.Linear(z_dim, 16),
+            torch.nn.ReLU(),
+            torch.nn.Linear(16, 32),
+            torch.nn.ReLU(),
+            torch.nn.Linear(32, 784),
+        )
+
+    def forward(self, z):
+        logits = self.layers(z)
+        return torch.sigmoid(logits) if self.sigmoid else logits
+
+
+class BlankDecoder(torch.nn.Module):
+    def __init__(self, z_dim=2):
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def test_vae_network_checks():
+    from vilab.course.checks import vae as check
+    from vilab.exercises.vae_networks import Decoder, Encoder
+
+    assert check.encoder(TwoLayerEncoder).passed and check.decoder(TwoLayerDecoder).passed
+    assert check.encoder(Encoder).problems == [
+        "Your encoder has 1 hidden layer(s); the task asks for at least 2 (e.g. 784 -> 256 -> "
+        "64, then the loc and scale heads)."
+    ]
+    assert (
+        check.encoder(TwoLayerEncoder(positive=False))
+        .problems[0]
+        .startswith("Some scales are <= 0: a standard deviation must be positive.")
+    )
+    assert check.decoder(TwoLayerDecoder(sigmoid=True)).problems == [
+        "All outputs lie in [0, 1]: these look like probabilities (a final sigmoid). The model "
+        "uses Bernoulli(logits=decoder(z)): return the logits, without the sigmoid."
+    ]
+    assert check.decoder(Decoder).problems[0].startswith("Your decoder has 1 hidden layer(s)")
+    assert not check.decoder(BlankDecoder).done and not check.encoder(...).done

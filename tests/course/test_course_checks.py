@@ -42,8 +42,9 @@ def test_answer_or_reference_says_when_the_reference_stands_in(capsys):
     assert answer_or_reference(stub_model, ice_cream.temperature_model) is (
         ice_cream.temperature_model
     )
-    assert "Your temperature_model is not written yet: the cells below use vilab's reference" in (
-        capsys.readouterr().out
+    assert capsys.readouterr().out == (
+        "Your stub_model is not written yet: the cells below use vilab's temperature_model for "
+        "now. Fill it in and run the cells again to train your own.\n"
     )
 
 

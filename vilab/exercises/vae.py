@@ -48,6 +48,9 @@ SPLIT_EVERY = 25  # steps between two measurements of the reconstruction/KL spli
 DEFAULT_OPTIONS = {
     "lr": 3e-3,
     "optim": "adam",
+    # torch's fused Adam kernel: the same update in one pass over the 0.6M weights
+    # (the per-tensor loop took ~10% of a CPU step)
+    "optim_args": {"fused": True},
     "elbo": "meanfield",  # analytic KL(q(z|x) || p(z)): lower-variance gradients
 }
 # z_dim 2 so the latent space can be drawn as is; it still reaches about -160 nats per
@@ -125,6 +128,12 @@ class EpochBatches:
                 f"Expected batch_size to be a whole number from 1 to {len(x)} (the number "
                 f"of training images), got {batch_size!r}."
             )
+        if binarize == "static" and not bool(((x == 0) | (x == 1)).all()):
+            raise ValueError(
+                "Expected 0/1 pixels with binarize='static' (the decoder is Bernoulli), got "
+                "other values. Fix: binarise the images (torch.bernoulli(x)) or pass "
+                "binarize='dynamic'."
+            )
         self.x, self.batch_size, self.seed, self.binarize = x, batch_size, seed, binarize
         self.num_data = len(x)
         self.batches_per_epoch = len(x) // batch_size
@@ -139,35 +148,58 @@ class EpochBatches:
             self._order = torch.randperm(self.num_data, generator=self._generator(epoch))
             self._order, self._epoch = self._order.to(self.x.device), epoch
         start = position * self.batch_size
-        x = self.x[self._order[start : start + self.batch_size]]
+        # index_select copies the rows 3x faster than x[indices] (a 0.4 ms gather per step)
+        x = self.x.index_select(0, self._order[start : start + self.batch_size])
         if self.binarize == "dynamic":
             x = torch.bernoulli(x.cpu(), generator=self._generator(-1 - step)).to(x.device)
         return (x,)
 
 
+# Pyro checks every distribution's parameters and observed values at every step (0/1
+# pixels, finite logits, positive scales: ~1 ms of a step). Here the pixels are checked
+# once (EpochBatches), the scale is a softplus and the engine stops on a non-finite loss
+# or gradient, so the model and guide skip the per-step checks.
+UNCHECKED = {"validate_args": False}
+
+
+def minibatch_plate(x: torch.Tensor, num_data: int | None):
+    """The plate over the images of a minibatch ``x`` out of ``num_data``: log-densities are
+    scaled by num_data / len(x). ``subsample`` names the rows EpochBatches already drew, so
+    the plate does not draw random indices of its own (a randperm of N per step)."""
+    positions = torch.arange(len(x), device=x.device)
+    return pyro.plate("data", size=num_data or len(x), subsample=positions)
+
+
 class VAE:
     """Encoder and decoder networks with the Pyro model p(z) p(x|z) and guide q(z|x)."""
 
-    def __init__(self, z_dim: int = 2, hidden_dim: int = 400, seed: int = 0, device=None):
+    def __init__(
+        self, z_dim: int = 2, hidden_dim: int = 400, seed: int = 0, device=None, networks=None
+    ):
+        """``networks``: your own (encoder, decoder) pair, with the interfaces of
+        :class:`~vilab.exercises.vae_networks.Encoder` and ``Decoder``."""
         self.device = pick_device(device)
         self.z_dim, self.hidden_dim = z_dim, hidden_dim
-        self.encoder, self.decoder = make_networks(z_dim, hidden_dim, seed, self.device)
+        if networks is None:
+            self.encoder, self.decoder = make_networks(z_dim, hidden_dim, seed, self.device)
+        else:
+            self.encoder, self.decoder = (net.to(self.device) for net in networks)
 
     def model(self, x: torch.Tensor, num_data: int | None = None) -> None:
         """p(z) p(x|z) for a minibatch ``x`` (B x 784) of a data set of ``num_data`` images."""
         pyro.module("decoder", self.decoder)
-        with pyro.plate("data", size=num_data or len(x), subsample_size=len(x), device=x.device):
+        with minibatch_plate(x, num_data):
             z_loc = x.new_zeros(len(x), self.z_dim)
-            z = pyro.sample("z", dist.Normal(z_loc, 1.0).to_event(1))  # p(z) = N(0, I)
+            z = pyro.sample("z", dist.Normal(z_loc, 1.0, **UNCHECKED).to_event(1))  # p(z) = N(0, I)
             logits = self.decoder(z)  # p(x|z): independent Bernoulli pixels
-            pyro.sample("x", dist.Bernoulli(logits=logits).to_event(1), obs=x)
+            pyro.sample("x", dist.Bernoulli(logits=logits, **UNCHECKED).to_event(1), obs=x)
 
     def guide(self, x: torch.Tensor, num_data: int | None = None) -> None:
         """q(z|x) = N(encoder(x)): one network gives every image its own posterior."""
         pyro.module("encoder", self.encoder)
-        with pyro.plate("data", size=num_data or len(x), subsample_size=len(x), device=x.device):
+        with minibatch_plate(x, num_data):
             z_loc, z_scale = self.encoder(x)
-            pyro.sample("z", dist.Normal(z_loc, z_scale).to_event(1))
+            pyro.sample("z", dist.Normal(z_loc, z_scale, **UNCHECKED).to_event(1))
 
     @torch.no_grad()
     def encode(self, x) -> torch.Tensor:
@@ -207,6 +239,9 @@ def make_trainer(
     device=None,
     split_every: int | None = SPLIT_EVERY,
     smoke: bool | None = None,
+    networks=None,
+    model=None,
+    guide=None,
     **options,
 ) -> Trainer:
     """A Trainer of a fresh VAE on minibatches of ``data.x_train`` (default: :func:`load_data`).
@@ -220,13 +255,16 @@ def make_trainer(
         >>> trainer = make_trainer(seed=0)      # doctest: +SKIP
         >>> trainer.run(2000)                   # doctest: +SKIP
         >>> heldout_elbo(trainer, trainer.data.x_heldout)   # about -160 nats  # doctest: +SKIP
+
+    ``networks=(encoder, decoder)`` trains your networks; ``model``/``guide`` replace
+    :meth:`VAE.model`/:meth:`VAE.guide` (e.g. the notebook's, which use those networks).
     """
     data = data if data is not None else load_data(smoke=smoke)
-    vae = VAE(z_dim, hidden_dim, seed=seed, device=device)
+    vae = VAE(z_dim, hidden_dim, seed=seed, device=device, networks=networks)
     batches = EpochBatches(data.x_train.to(vae.device), batch_size, seed, data.binarize)
     trainer = Trainer(
-        vae.model,
-        vae.guide,
+        vae.model if model is None else model,
+        vae.guide if guide is None else guide,
         batch_fn=batches,
         kwargs={"num_data": batches.num_data},
         seed=seed,

@@ -72,6 +72,8 @@ def is_blank(answer) -> bool:
         return True
     if not callable(answer):
         return False
+    if isinstance(answer, type):  # a class: its methods (IPython keeps no source for classes)
+        return any(is_blank(f) for f in vars(answer).values() if inspect.isfunction(f))
     try:
         source = textwrap.dedent(inspect.getsource(answer))
         tree = ast.parse(source)
@@ -102,9 +104,10 @@ def answer_or_reference(answer, reference, name: str | None = None):
     so, so that the cells after an unfinished exercise still run."""
     if not is_blank(answer):
         return answer
-    label = name or getattr(reference, "__name__", "answer")
+    label = name or getattr(answer, "__name__", None) or getattr(reference, "__name__", "answer")
+    reference_name = getattr(reference, "__name__", "reference")
     print(
-        f"Your {label} is not written yet: the cells below use vilab's reference {label} "
-        f"for now. Fill it in and run the cells again to train your own."
+        f"Your {label} is not written yet: the cells below use vilab's {reference_name} for "
+        f"now. Fill it in and run the cells again to train your own."
     )
     return reference
