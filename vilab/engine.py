@@ -393,7 +393,13 @@ class Trainer:
         the predicted observations) from the guide's current posterior, via Pyro's Predictive.
         ``args``/``kwargs`` replace the training data, e.g. new inputs for predictions.
         ``parallel=True`` draws all samples in one vectorised call (much faster; needs a
-        model whose plates declare their dims)."""
+        model whose plates declare their dims). Without ``return_sites`` it returns the latent
+        sites only, drawn from the guide in one vectorised call
+        (:func:`vilab.predictive.sample_latents`), whatever ``parallel`` says."""
+        if return_sites is None:
+            from .predictive import sample_latents
+
+            return sample_latents(self, num_samples, args=args, kwargs=kwargs)
         from pyro.infer import Predictive
 
         args = self._step_args(self.num_steps_done)[0] if args is None else tuple(args)
