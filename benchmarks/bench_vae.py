@@ -18,9 +18,17 @@ project targets: hand/vilab s/epoch >= 0.95, vilab/vilab-jit >= 2, vilab ELBO >=
 ELBO - 1 nat. Then it trains the exercise's own defaults for 60 s and reports their
 held-out ELBO (target >= -165 nats per image).
 
+First, the speed of a training step against the physical limit (``--limit-rounds``; one
+thread recommended): the FLOPs of the step's matrix products (forward, and backward: the
+weight gradient of every layer and the input gradient of every layer but the first,
+2*m*k*n each; ~0.40 GFLOP at batch 128) divided by the step's time, as a fraction of the
+same products run as a plain ``torch.mm`` loop (same shapes, threads, dtype, machine),
+measured side by side in rounds. Target: the exercise's default step >= 0.7.
+
     python benchmarks/bench_vae.py                 # everything, 2 threads (~8 min)
     python benchmarks/bench_vae.py --epochs 2 --seeds 1 --default-seconds 10   # a quick look
     python benchmarks/bench_vae.py --threads 1 --clock cpu   # on a busy shared machine
+    OMP_NUM_THREADS=1 python benchmarks/bench_vae.py --threads 1 --clock cpu --only-limit
 """
 
 from __future__ import annotations
@@ -142,6 +150,116 @@ def side_by_side(data, epochs: int, names, seed: int) -> dict:
     return {name: (runs[name], times[name]) for name in names}
 
 
+def step_products(batch: int, num_pixels: int, hidden: int, z_dim: int) -> list[tuple]:
+    """(m, k, n) of every matrix product of one VAE training step: the forward product of
+    each linear layer (encoder 784-400-(2+2), decoder 2-400-784), its weight gradient, and
+    its input gradient except for the encoder's first layer (its input is data)."""
+    layers = [  # (inputs, outputs, needs the input gradient)
+        (num_pixels, hidden, False),
+        (hidden, z_dim, True),  # loc
+        (hidden, z_dim, True),  # scale
+        (z_dim, hidden, True),
+        (hidden, num_pixels, True),
+    ]
+    products = []
+    for inputs, outputs, input_grad in layers:
+        products.append((batch, inputs, outputs))  # y = x W^T
+        products.append((outputs, batch, inputs))  # dW = dy^T x
+        if input_grad:
+            products.append((batch, outputs, inputs))  # dx = dy W
+    return products
+
+
+def matmul_loop(products, dtype=torch.float32):
+    """The products alone, as ``torch.mm`` into preallocated outputs: the step's floor."""
+    generator = torch.Generator().manual_seed(0)
+    tensors = [
+        (
+            torch.randn(m, k, generator=generator, dtype=dtype),
+            torch.randn(k, n, generator=generator, dtype=dtype),
+            torch.empty(m, n, dtype=dtype),
+        )
+        for m, k, n in products
+    ]
+
+    def run(num_steps: int) -> None:
+        for _ in range(num_steps):
+            for a, b, out in tensors:
+                torch.mm(a, b, out=out)
+
+    return run
+
+
+def plain_torch_steps(data, seed: int = 0):
+    """The same step without Pyro: the exercise's networks, the reparameterised ELBO with the
+    analytic KL written out, torch's fused Adam. What the step costs beyond the matrix
+    products when nothing but the arithmetic runs (elementwise work, the optimiser)."""
+    encoder, decoder = make_networks(ex.Z_DIM, ex.HIDDEN_DIM, seed=seed)
+    params = [*encoder.parameters(), *decoder.parameters()]
+    optimiser = torch.optim.Adam(params, lr=1e-3, fused=True)
+    batches = ex.EpochBatches(data.x_train, ex.BATCH_SIZE, seed)
+    scale, counter = len(data.x_train) / ex.BATCH_SIZE, iter(range(10**9))
+
+    def run(num_steps: int) -> None:
+        for _ in range(num_steps):
+            (x,) = batches(next(counter))
+            loc, sd = encoder(x)
+            logits = decoder(loc + sd * torch.randn_like(loc))
+            recon = -torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, x, reduction="sum"
+            )
+            kl = 0.5 * (loc.square() + sd.square() - 1).sum() - sd.log().sum()
+            loss = scale * (kl - recon)
+            loss.backward()
+            optimiser.step()
+            optimiser.zero_grad(set_to_none=True)
+
+    return run
+
+
+def against_the_limit(data, rounds: int, steps: int = 50, clock_name: str = "cpu") -> None:
+    """Achieved GFLOP/s of a training step as a fraction of the plain matmul loop's, in
+    rounds: the exercise's default step (ELBO-split callback included), without the
+    callback, with jit=True, and, to show where the time goes, the same step in plain
+    torch. With one thread the CPU time of this process is the steadier clock on a shared
+    machine (another process's load stretches wall time, not this process's CPU time)."""
+    clock = time.process_time if clock_name == "cpu" else time.perf_counter
+    products = step_products(ex.BATCH_SIZE, data.x_train.shape[1], ex.HIDDEN_DIM, ex.Z_DIM)
+    flops = sum(2 * m * k * n for m, k, n in products)
+    default = ex.make_trainer(data, seed=0, device="cpu")
+    no_split = ex.make_trainer(data, seed=0, device="cpu", split_every=None)
+    jitted = ex.make_trainer(data, seed=0, device="cpu", jit=True)
+    runs = {
+        "matmul loop": matmul_loop(products, data.x_train.dtype),
+        "plain torch": plain_torch_steps(data),
+        "vilab default": default.step,
+        "vilab no split": no_split.step,
+        "vilab jit=True": jitted.step,
+    }
+    for run in runs.values():  # warm up: first epoch, JIT compilation, allocator
+        run(steps)
+    seconds = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = clock()
+            run(steps)
+            seconds[name].append((clock() - start) / steps)
+    floor = statistics.median(seconds["matmul loop"])
+    print(
+        f"\none training step against the matmul floor ({flops / 1e9:.3f} GFLOP of matrix "
+        f"products per step, batch {ex.BATCH_SIZE}, {data.x_train.dtype}, "
+        f"{torch.get_num_threads()} thread(s), {clock_name} time, medians of {rounds} rounds "
+        f"of {steps} steps):"
+    )
+    for name in runs:
+        step = statistics.median(seconds[name])
+        print(
+            f"  {name:15s} {step * 1e3:7.2f} ms/step {flops / step / 1e9:7.1f} GFLOP/s "
+            f"fraction of the matmul loop {floor / step:.2f}"
+            + (" (target >= 0.7)" if name == "vilab default" else "")
+        )
+
+
 def train_defaults_for(data, seconds: float, clock: str) -> tuple:
     """The exercise's defaults (make_trainer(data)) trained for ``seconds`` of wall time,
     or of this process's CPU time (``clock="cpu"``: on a shared machine, with one thread,
@@ -176,11 +294,22 @@ def main(argv=None) -> None:
         help="training time for the exercise defaults (0 skips it)",
     )
     parser.add_argument(
-        "--clock", choices=["wall", "cpu"], default="wall", help="what --default-seconds counts"
+        "--clock",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="what --default-seconds and the step-vs-matmul test count (cpu: one thread only)",
     )
+    parser.add_argument(
+        "--limit-rounds", type=int, default=7, help="rounds of the step-vs-matmul test (0: skip)"
+    )
+    parser.add_argument("--only-limit", action="store_true", help="only the step-vs-matmul test")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     data = ex.load_data(num_train=8000, num_heldout=2000)
+    if args.limit_rounds > 0:
+        against_the_limit(data, args.limit_rounds, clock_name=args.clock)
+    if args.only_limit:
+        return
     print(
         f"MNIST {data.source.split('/')[-1]}: {len(data.x_train)} train / "
         f"{len(data.x_heldout)} held out; z_dim {Z_DIM}, hidden {HIDDEN}, batch {BATCH}, "
