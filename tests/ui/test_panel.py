@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pyro
+import pyro.distributions as dist
 import pytest
 import torch
 
@@ -581,3 +583,31 @@ def _no_vilab_warning_escapes():
             yield
 
     return guard()
+
+
+def test_a_model_with_a_few_scalar_latents_gets_a_live_picture_by_default():
+    from pyro.infer.autoguide import AutoNormal
+
+    from vilab import Trainer
+    from vilab.plots import default_live_plot
+
+    x = torch.linspace(0.0, 1.0, 20)
+    y = 2.0 * x + 1.0
+
+    def model(x, y=None):
+        w = pyro.sample("w", dist.Normal(0.0, 5.0))
+        b = pyro.sample("b", dist.Normal(0.0, 5.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("obs", dist.Normal(w * x + b, 0.5), obs=y)
+
+    panel = TrainingPanel(Trainer(model, AutoNormal(model), args=(x, y)), num_steps=60)
+    assert panel.view.live_plot is default_live_plot
+
+    async def scenario():
+        panel.train(block=False)
+        await panel.wait()
+
+    asyncio.run(scenario())
+    assert bytes(panel.image.value).startswith(b"\x89PNG")
+    titles = [ax.get_title() for ax in panel.view.posterior.figure.axes]
+    assert any(t.startswith("q(w)") for t in titles) and any(t.startswith("q(b)") for t in titles)

@@ -42,7 +42,9 @@ class TrainingPanel:
         trainer: a :class:`vilab.Trainer`.
         num_steps: steps per Start (editable in the panel).
         live_plot: optional ``live_plot(trainer, ax)`` drawing the current posterior on
-            ``ax``; called at redraws, at most every ``live_every`` steps.
+            ``ax``; called at redraws, at most every ``live_every`` steps. Without one, a
+            model with a few scalar latents gets q's marginals
+            (:func:`vilab.plots.default_live_plot`).
         readout: optional ``readout(trainer) -> {name: float}`` shown live; by default
             every scalar parameter of small models (at most 10 scalars).
         log_evidence: optional ln p(x) of the data (a number, or a function of the trainer),
@@ -71,6 +73,10 @@ class TrainingPanel:
                 f"Build one with Trainer(model, guide, args=(data,))."
             )
         self.trainer, self.runner = trainer, Runner(trainer)
+        if live_plot is None:  # any model with a few scalar latents gets a moving picture
+            from ..plots.latent_marginals import can_draw_default_live_plot, default_live_plot
+
+            live_plot = default_live_plot if can_draw_default_live_plot(trainer) else None
         self.view = PanelView(trainer, live_plot, live_every, readout, log_evidence)
         self.controls = Controls(trainer, num_steps)
         for name in Controls.NAMES:
@@ -98,6 +104,7 @@ class TrainingPanel:
             widget.add_class(f"vilab-{name}")
         self._optim_args = dict(trainer.optim_args)  # the options the trainer came with
         self._state, self._task, self._note = "idle", None, ""
+        self._run_error: BaseException | None = None
         self._run_start = self._run_target = None
         self._reset_pending = False
         self._wire()
@@ -142,8 +149,8 @@ class TrainingPanel:
             line.update(f"training {self._outcome()} (waited {waited:.1f} s)")
         elif self._state == "paused":
             _Line(f"training {self._outcome()}")
-        if self._state == "error" and self.error is not None:
-            raise self.error
+        if self._state == "error" and self._run_error is not None:
+            raise self._run_error
 
     def _progress(self) -> str:
         target = self._run_target
@@ -282,8 +289,10 @@ class TrainingPanel:
             self.trainer.reset()
             self._after_reset("parameters reset (same seed)")
             return
+        self._run_error = error
         if error is not None:
             self._run_target = None
+            self.view.live_step = self.trainer.num_steps_done  # no posterior at a failed state
             self.error_area.show(error)
             state = "error"
         elif self._run_target is not None and self.trainer.num_steps_done < self._run_target:
