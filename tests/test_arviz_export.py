@@ -87,11 +87,14 @@ def test_a_model_that_cannot_run_vectorised_is_drawn_in_a_loop():
     x, y = linear_data()  # x @ w: a (S, 1, 2) batch of w does not broadcast against (N, 2)
     trainer = Trainer(linear_model, linear_guide, args=(x, y), seed=0)
     trainer.run(5, progress=False)
-    with pytest.raises(RuntimeError):
-        from_trainer(trainer, num_samples=20, vectorize=True)
-    idata = from_trainer(trainer, num_samples=20)
-    assert idata.posterior["w"].shape == (1, 20, 2)
+    idata = from_trainer(trainer, num_samples=400)
+    assert idata.posterior["w"].shape == (1, 400, 2)
     assert idata.posterior_predictive["y"].dims == ("chain", "draw", "points")
+    # the predictive draw d is made with the posterior draw d: y_rep - x @ w is the noise
+    w, y_rep = idata.posterior["w"].values[0], idata.posterior_predictive["y"].values[0]
+    noise = y_rep - w @ x.numpy().T
+    sigma = idata.posterior["sigma"].values[0][:, None]
+    assert abs(float((noise / sigma).std()) - 1.0) < 0.05
 
 
 def test_a_minibatch_trainer_exports_the_batch_of_its_next_step():
@@ -99,7 +102,7 @@ def test_a_minibatch_trainer_exports_the_batch_of_its_next_step():
     batches = [(x[:20], y[:20]), (x[20:], y[20:])]
     trainer = Trainer(linear_model, linear_guide, batch_fn=lambda step: batches[step % 2])
     trainer.run(3, progress=False)  # the next step uses batch 1
-    idata = from_trainer(trainer, num_samples=10, vectorize=False)
+    idata = from_trainer(trainer, num_samples=10)
     np.testing.assert_array_equal(idata.observed_data["y"].values, y[20:].numpy())
 
 

@@ -27,7 +27,6 @@ import torch
 
 from .checks.pair import trace_pair
 from .checks.traces import is_deterministic, latent_sites, observed_sites, sample_sites
-from .device import CPU, on_device, to_device
 from .scope import PrivateScope
 
 
@@ -130,38 +129,26 @@ def from_samples(
     )
 
 
-def from_trainer(
-    trainer,
-    num_samples: int = 1000,
-    *,
-    predictive: bool = True,
-    args: tuple | None = None,
-    kwargs: dict | None = None,
-    vectorize: bool | None = None,
-    **options,
-):
+def from_trainer(trainer, num_samples: int = 1000, *, predictive: bool = True, **options):
     """The guide's current posterior q as an ``InferenceData``: ``num_samples`` draws of
-    every latent site (and ``pyro.deterministic`` record), the observed data, and with
-    ``predictive=True`` the observed sites drawn anew from the model (posterior predictive).
+    every latent site, the observed data (of the trainer's next step), and with
+    ``predictive=True`` the observed sites drawn anew from the model given each draw
+    (posterior predictive; ``pyro.deterministic`` values go to the posterior).
 
-    Draws are vectorised (one call of guide and model for all samples); a model that cannot
-    run vectorised (``vectorize=None``) is drawn in a loop instead. ``args``/``kwargs``
-    replace the training data; ``options`` go to :func:`from_samples` (``dims``, ``coords``).
-    The trainer's random stream is untouched: the same call gives the same draws.
+    The draws come from :func:`vilab.predictive.sample_latents` and
+    :func:`~vilab.predictive.posterior_predictive`: one vectorised call where the model
+    allows it, else a loop; the trainer's random stream is untouched, so the same call gives
+    the same draws. ``options`` go to :func:`from_samples` (``dims``, ``coords``).
     """
-    if args is None:  # the data of the last step (a minibatch with batch_fn)
-        batch_fn = trainer.batch_fn
-        args = trainer.args if batch_fn is None else tuple(batch_fn(trainer.num_steps_done))
-    kwargs = trainer.kwargs if kwargs is None else dict(kwargs)
-    device = getattr(trainer, "device", CPU)  # draws are made where the trainer trains
-    args, kwargs = to_device(args, device), to_device(kwargs, device)
-    with trainer.activated(), on_device(device), torch.no_grad():
+    from .predictive import posterior_predictive, sample_latents
+
+    args, kwargs = trainer._step_args(trainer.num_steps_done)  # the data of the next step
+    with trainer.activated(), torch.no_grad():
         _, model_trace = trace_pair(trainer.model, trainer.guide, args, kwargs, explain=False)
-        layout = site_layout(model_trace)
-        sites = layout.latent + (list(layout.observed) if predictive else [])
-        draws = _predict(
-            trainer.model, args, kwargs, num_samples, sites, vectorize, guide=trainer.guide
-        )
+    layout = site_layout(model_trace)
+    draws = sample_latents(trainer, num_samples)
+    if predictive:  # the same latent draws (the same random state), then the data
+        draws.update(posterior_predictive(trainer, num_samples=num_samples))
     attrs = {"inference": "SVI", "num_steps": trainer.num_steps_done}
     if len(trainer.history):
         attrs["final_elbo"] = -float(trainer.history.loss[-1])
@@ -224,17 +211,18 @@ def _split(draws: dict, layout: SiteLayout, attrs: dict, options: dict):
     return from_samples(posterior, layout=layout, attrs=attrs, **options)
 
 
-def _predict(model, args, kwargs, num_samples, sites, vectorize, samples=None, guide=None):
-    """Pyro's Predictive on the *unconditioned* model, so observed sites are drawn anew.
+def _predict(model, args, kwargs, num_samples, sites, vectorize, samples) -> dict:
+    """Pyro's Predictive given posterior ``samples``, with the data sites freed (drawn anew).
     Vectorised first (one call for all draws); a model that cannot run vectorised (it
     indexes or reshapes its own batch axes) falls back to a loop unless ``vectorize``."""
     from pyro.infer import Predictive
 
+    from .predictive import _FreeObservations  # uncondition, but for data sites only
+
     def draw(parallel: bool) -> dict:
         predictive = Predictive(
-            poutine.uncondition(model),
+            _FreeObservations()(model),
             posterior_samples=samples,
-            guide=guide,
             num_samples=num_samples,
             return_sites=sites,
             parallel=parallel,
