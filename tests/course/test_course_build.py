@@ -129,6 +129,15 @@ def test_every_course_notebook_builds(tmp_path):
 
 
 WITH_BLANKS = [path for path in NOTEBOOKS if _regions(path) > 0]
+# Executing a student edition costs what its solution edition costs under nbval (8-19 s
+# each in smoke mode on a loaded 2-core machine, ~120 s for all eleven). By default the Day-1
+# notebooks and 01-02 run (~35 s); VILAB_TEST_STUDENT_EDITIONS=all runs every one.
+EXECUTED_BY_DEFAULT = {
+    "00a_pyro_primer.ipynb",
+    "00c_ice_cream_shop.ipynb",
+    "01_temperature.ipynb",
+    "02_simple_gaussian.ipynb",
+}
 
 
 def _exercise_check_cells(solution, student):
@@ -143,8 +152,14 @@ def _exercise_check_cells(solution, student):
 
 @pytest.mark.parametrize("path", WITH_BLANKS, ids=lambda p: p.name)
 def test_student_edition_runs_and_every_check_says_not_done_yet(path, tmp_path):
-    """Smoke mode; 00a about 15 s, 00c about 25 s on one core."""
+    """Smoke mode: the student edition runs top to bottom, every exercise check says so."""
     from nbclient import NotebookClient
+
+    if (
+        path.name not in EXECUTED_BY_DEFAULT
+        and os.environ.get("VILAB_TEST_STUDENT_EDITIONS") != "all"
+    ):
+        pytest.skip("run with VILAB_TEST_STUDENT_EDITIONS=all (costs what nbval costs again)")
 
     student_path = next(iter(build([path], tmp_path)))
     student = nbformat.read(student_path, as_version=4)
