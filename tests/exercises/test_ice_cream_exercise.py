@@ -1,7 +1,7 @@
 """The Day-1 exercise: the exact posterior of mean_temp (checked by Gaussian conditioning),
 loop and plate models agree, VI against the exact answer and against NUTS.
 
-Tolerances (VI with the exercise's options, 600 steps; 1000 for the humidity model): the
+Tolerances (VI with the exercise's options, VI_STEPS steps; 1000 for the humidity model):
 means of mean_temp (and mean_humidity) within 0.25 posterior sd of the reference, their sds
 within 20% (25% for the humidity model, on the small side: mean-field); the expected sales
 on a typical day within 5%. alpha and beta are not compared: they lie on a ridge that a
