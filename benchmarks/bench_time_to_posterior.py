@@ -544,7 +544,9 @@ def summarise_one_mode(results, mode, models, frameworks, seeds) -> None:
             cells.append(f"{framework}{lr}: {per_seed}")
         others = [f for f in frameworks if f != "vilab"] if "vilab" in frameworks else []
         ratios = ", ".join(f"vilab/{f} {ratio(medians['vilab'], medians[f])}" for f in others)
-        print(f"  {model:12s} " + " | ".join(cells) + f"\n  {'':12s} ratios of medians: {ratios}")
+        print(f"  {model:12s} " + " | ".join(cells))
+        if ratios:
+            print(f"  {'':12s} ratios of medians: {ratios}")
 
 
 if __name__ == "__main__":
