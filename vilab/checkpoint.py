@@ -69,6 +69,7 @@ def _encode_rng(state: dict) -> dict:
         "torch": state["torch"],
         "numpy": [name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached],
         "random": state["random"],
+        **({"cuda": list(state["cuda"])} if "cuda" in state else {}),  # a trainer on a GPU
     }
 
 
@@ -82,11 +83,16 @@ def _decode_rng(state: dict) -> dict:
     version, internal, gauss = state["random"]
     if len(internal) != 625:
         raise ValueError("Python's random state has the wrong size")
-    return {
+    decoded = {
         "torch": state["torch"].clone(),
         "numpy": numpy_state,
         "random": (version, tuple(int(v) for v in internal), gauss),
     }
+    if "cuda" in state:  # the GPUs' streams (used only where CUDA is in use)
+        if not all(isinstance(s, torch.Tensor) and s.dtype == torch.uint8 for s in state["cuda"]):
+            raise TypeError("a GPU random state is not a byte tensor")
+        decoded["cuda"] = [s.clone() for s in state["cuda"]]
+    return decoded
 
 
 def save_checkpoint(trainer, path) -> None:
@@ -130,7 +136,8 @@ def _read(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}: check the path, or save one first.")
     try:
-        state = torch.load(path, weights_only=True)
+        # onto the CPU: a checkpoint from a GPU opens anywhere; params then copy to the device
+        state = torch.load(path, weights_only=True, map_location="cpu")
     except pickle.UnpicklingError as exc:
         # torch's message suggests weights_only=False: never do that for a file you did
         # not write yourself, it can run any code.

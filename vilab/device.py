@@ -37,8 +37,8 @@ def resolve_device(device="cpu") -> torch.device:
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
             raise ValueError(
-                f"Expected a CUDA GPU for device={str(resolved)!r}, but PyTorch sees none "
-                f"here (torch.cuda.is_available() is False). Fix: device='cpu', or "
+                f"Expected a CUDA GPU for device={str(resolved)!r}, but PyTorch sees no CUDA "
+                f"GPU here (torch.cuda.is_available() is False). Fix: device='cpu', or "
                 f"device='auto' to use the GPU only when there is one."
             )
         if resolved.index is not None and resolved.index >= count:

@@ -28,6 +28,7 @@ from pyro.infer.util import torch_item
 from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
 from .checkpoint import load_checkpoint, model_identity, save_checkpoint
+from .device import on_device, resolve_device, to_device
 from .errors import TrainingDiverged
 from .history import History
 from .interrupts import InterruptGuard
@@ -55,6 +56,9 @@ class Trainer:
         num_data: data points used to report the ELBO per point (default: inferred from the
             observed sites).
         check: run :mod:`vilab.checks` on the model/guide pair before training.
+        device: where data and parameters live: "cpu" (the default), "cuda", "cuda:N", or
+            "auto" (the GPU when PyTorch sees one). Readouts (``params``, draws) come back
+            to the CPU. The same seed gives the same trace on the same device.
     """
 
     def __init__(
@@ -75,6 +79,7 @@ class Trainer:
         seed: int = 0,
         num_data: int | None = None,
         check: bool = True,
+        device="cpu",
     ):
         for role, fn in (("model", model), ("guide", guide)):
             if not callable(fn):
@@ -89,7 +94,8 @@ class Trainer:
                 f"{type(args).__name__}. For a single argument write args=(data,)."
             )
         self.model, self.guide = model, guide
-        self.args, self.kwargs = args, dict(kwargs or {})
+        self.device = resolve_device(device)  # first: the scope's random state covers it
+        self.args, self.kwargs = to_device((args, dict(kwargs or {})), self.device)
         self.batch_fn = batch_fn
         self._lr = check_lr(lr)
         self.optim_choice, self.elbo_choice, self.jit = optim, elbo, jit
@@ -161,7 +167,7 @@ class Trainer:
             checks.report(checks.data_diagnostics(args, kwargs))
         if self._initial_values is None and _guide_owner(self.guide) is not None:
             self._set_up_guide(args, kwargs)
-        with self.scope:
+        with self.scope, on_device(self.device):  # parameters are created on the device
             guide_trace, model_trace = checks.trace_pair(
                 self.model, self.guide, args, kwargs, explain=self.check
             )
@@ -182,7 +188,7 @@ class Trainer:
         from the same point of the stream as a reset, or as a new Trainer built on the same,
         already used guide (a student re-running the Trainer cell): all give one loss trace."""
         try:
-            with self.scope.inspecting():
+            with self.scope.inspecting(), on_device(self.device):
                 self.guide(*args, **kwargs)
         except Exception:
             pass  # a broken guide: the check that follows explains what is wrong
@@ -192,14 +198,15 @@ class Trainer:
         numbers; done here, off the training's random stream, it cannot shift the stream of
         a reset or of a run resumed from a checkpoint."""
         args, kwargs = self._step_args(0)
-        with self.scope.inspecting(), poutine.trace(param_only=True) as param_capture:
-            self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
+        with self.scope.inspecting(), on_device(self.device):
+            with poutine.trace(param_only=True) as param_capture:
+                self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
         _clear_grads(_captured_params(param_capture.trace))
 
     def _step_args(self, step: int) -> tuple[tuple, dict]:
         if self.batch_fn is None:
             return self.args, self.kwargs
-        return tuple(self.batch_fn(step)), self.kwargs
+        return to_device(tuple(self.batch_fn(step)), self.device), self.kwargs
 
     # -- options that may change between steps --------------------------------------------
 
@@ -311,7 +318,7 @@ class Trainer:
         their gradients, checked finite."""
         args, kwargs = self._step_args(step)
         try:
-            with poutine.trace(param_only=True) as param_capture:
+            with on_device(self.device), poutine.trace(param_only=True) as param_capture:
                 loss = self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
         except ValueError as exc:
             # Pyro's validation rejects NaN/inf or out-of-support distribution parameters
@@ -358,22 +365,23 @@ class Trainer:
     def evaluate_loss(self) -> float:
         """A fresh loss estimate without training; the training's random stream is untouched."""
         args, kwargs = self._step_args(self.num_steps_done)
-        with self.scope.inspecting(), torch.no_grad():
+        with self.scope.inspecting(), on_device(self.device), torch.no_grad():
             return torch_item(self.loss.loss(self.model, self.guide, *args, **kwargs))
 
     # -- parameters -----------------------------------------------------------------------
 
     @contextmanager
     def activated(self):
-        """Make this trainer's parameters the global ones (for Predictive, plots...)."""
-        with self.scope.inspecting():
+        """Make this trainer's parameters the global ones (for Predictive, plots...), with
+        new tensors made on its device."""
+        with self.scope.inspecting(), on_device(self.device):
             yield self
 
     def params(self) -> dict[str, torch.Tensor]:
-        """Current parameter values (constrained, detached copies), by name."""
+        """Current parameter values (constrained, detached copies on the CPU), by name."""
         with self.scope:
             store = pyro.get_param_store()
-            return {name: store[name].detach().clone() for name in store.keys()}
+            return {name: store[name].detach().to("cpu", copy=True) for name in store.keys()}
 
     def param(self, name: str) -> torch.Tensor:
         params = self.params()

@@ -23,18 +23,25 @@ _STORE_FIELDS = ("_params", "_param_to_name", "_constraints")
 
 
 def get_rng_state() -> dict:
-    """Snapshot of every random stream Pyro draws from (torch, numpy, random)."""
-    return {
+    """Snapshot of every random stream Pyro draws from (torch, numpy, random, and the GPUs'
+    once CUDA is in use: a trainer on a GPU draws there)."""
+    state = {
         "torch": torch.get_rng_state(),
         "numpy": np.random.get_state(),
         "random": random.getstate(),
     }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     np.random.set_state(state["numpy"])
     random.setstate(state["random"])
+    cuda = state.get("cuda")  # set only where CUDA is in use, with as many GPUs as saved
+    if cuda is not None and torch.cuda.is_initialized() and len(cuda) == torch.cuda.device_count():
+        torch.cuda.set_rng_state_all(cuda)
 
 
 def seeded_rng_state(seed: int) -> dict:

@@ -129,7 +129,7 @@ def test_same_seed_same_run_and_cpu_device(data):
 def test_cuda_device_trains(data):
     trainer = ex.make_trainer(data, seed=0, device="cuda", batch_size=100)
     trainer.run(20, progress=False)
-    assert all(p.device.type == "cuda" for p in trainer.params().values())
+    assert all(p.device.type == "cuda" for p in trainer.vae.decoder.parameters())
     assert math.isfinite(ex.heldout_elbo(trainer, data.x_heldout))
 
 

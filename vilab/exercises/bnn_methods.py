@@ -22,6 +22,7 @@ import torch
 from pyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 from pyro.infer.autoguide.initialization import init_to_sample, init_to_value
 
+from ..device import resolve_device, to_device
 from ..engine import Trainer
 from ..reference import run_nuts
 from .bnn_model import WEIGHT_SITES, fit_plain_nn, mean_function, model
@@ -137,8 +138,11 @@ def make_trainer(
         x, y = make_bnn_data()
     bound = bound_model(method, model)
     start = plain_start(method, x, y, seed) if method.warm_start else {}
+    device = resolve_device(options.get("device", "cpu"))  # the guide's starting point too
     guide = GUIDES[method.inference](
-        bound, init_loc_fn=init_loc_fn(start), init_scale=method.init_scale
+        bound,
+        init_loc_fn=init_loc_fn(to_device(start, device), device),
+        init_scale=method.init_scale,
     )
     settings = {
         "lr": method.lr,
@@ -152,12 +156,13 @@ def make_trainer(
     return Trainer(bound, guide, args=(x, y), seed=seed, **settings)
 
 
-def init_loc_fn(values: dict | None = None):
+def init_loc_fn(values: dict | None = None, device="cpu"):
     """Where the guide's means start: at ``values`` where given, sigma at 1, the other
     weights drawn from the prior (Pyro's default puts them all at 0, where every hidden unit
     is the same and training crawls)."""
     return init_to_value(
-        values={"sigma": torch.tensor(1.0), **(values or {})}, fallback=init_to_sample
+        values={"sigma": torch.tensor(1.0, device=device), **(values or {})},
+        fallback=init_to_sample,
     )
 
 
@@ -206,7 +211,7 @@ def posterior_weights(source, num_samples: int = 500) -> dict[str, torch.Tensor]
         )
     # the guide called inside a plate draws num_samples weight vectors in one go
     with source.activated(), torch.no_grad(), pyro.plate("samples", num_samples, dim=-1):
-        return {k: v.detach() for k, v in source.guide(*source.args).items()}
+        return {k: v.detach().cpu() for k, v in source.guide(*source.args).items()}
 
 
 def mean_functions(weights: dict, grid: torch.Tensor = GRID) -> torch.Tensor:

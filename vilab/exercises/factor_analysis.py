@@ -170,9 +170,9 @@ def make_trainer(
 
 def encode(trainer: Trainer, x) -> torch.Tensor:
     """Means of q(z_n | x_n) for images ``x`` (N x 784)."""
-    x = check_data_matrix(x)
+    x = check_data_matrix(x).to(trainer.device)
     with trainer.activated(), torch.no_grad():
-        return encoder(x, trainer.kwargs["latent_dim"])[0]
+        return encoder(x, trainer.kwargs["latent_dim"])[0].cpu()
 
 
 def reconstruct(trainer: Trainer, x) -> torch.Tensor:
@@ -207,7 +207,7 @@ def elbo_per_image(trainer: Trainer, x, num_particles: int = 10) -> float:
         num_particles=num_particles, vectorize_particles=True, max_plate_nesting=1
     )
     with trainer.activated(), torch.no_grad():
-        return -float(elbo.loss(model, guide, x, **trainer.kwargs)) / len(x)
+        return -float(elbo.loss(model, guide, x.to(trainer.device), **trainer.kwargs)) / len(x)
 
 
 def sklearn_reference(data: FAData, latent_dim: int = LATENT_DIM, seed: int = 0) -> dict:

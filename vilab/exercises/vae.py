@@ -31,6 +31,7 @@ from torch.distributions import kl_divergence
 
 from ..config import pick_steps, smoke_mode
 from ..datasets import DataSourceNotice, load_mnist
+from ..device import resolve_device
 from ..engine import Trainer
 from ..plots.latent import (
     plot_elbo_split,
@@ -212,16 +213,9 @@ class VAE:
 
 
 def pick_device(device=None) -> torch.device:
-    """``None`` picks the GPU when there is one, else the CPU; "cuda" without one explains."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={str(device)!r} was asked for, but PyTorch sees no CUDA GPU here. Use "
-            f"device='cpu' (or device=None to pick the GPU only when there is one)."
-        )
-    return device
+    """``None`` picks the GPU when there is one, else the CPU; "cuda" without one explains
+    (:func:`vilab.device.resolve_device`, with None meaning "auto")."""
+    return resolve_device("auto" if device is None else device)
 
 
 def make_trainer(
@@ -268,6 +262,7 @@ def make_trainer(
         batch_fn=batches,
         kwargs={"num_data": batches.num_data},
         seed=seed,
+        device=vae.device,
         **{**DEFAULT_OPTIONS, **options},
     )
     trainer.vae, trainer.data, trainer.batches = vae, data, batches
