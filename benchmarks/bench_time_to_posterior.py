@@ -411,6 +411,18 @@ def cold_measure(framework: str, request: dict) -> dict:
 # -- the driver -----------------------------------------------------------------------------
 
 
+def trainer_defaults() -> str:
+    """The keyword defaults of ``vilab.Trainer`` as they are in this checkout."""
+    import inspect
+
+    from vilab import Trainer
+
+    parameters = inspect.signature(Trainer).parameters.values()
+    return ", ".join(
+        f"{p.name}={p.default!r}" for p in parameters if p.default is not inspect.Parameter.empty
+    )
+
+
 def make_request(model, framework, seed, cap, specs, exact, lr=None) -> dict:
     if lr is None and framework != "vilab":
         lr = BEST_LR[framework][model]
@@ -486,6 +498,7 @@ def main(argv=None) -> None:
     specs["gaussian"] = {"x": x.tolist()}
     exact = {model: exact_moments(model, x if model == "gaussian" else None) for model in MODELS}
     print(f"exact posterior moments: {json.dumps(exact)}")
+    print(f"vilab's Trainer defaults measured: {trainer_defaults()}")
     print(
         f"criterion: {TOLERANCES}, held {HOLD} checks of {CHECK_EVERY} steps; cap {args.cap:g} s; "
         f"seeds 0..{args.seeds - 1}; modes {modes}; one thread"
