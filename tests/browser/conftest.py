@@ -154,8 +154,10 @@ def lab(tmp_path_factory):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped on purpose: Playwright's sync API keeps an asyncio loop running in this
+    thread while it is open, and the panel tests that follow (tests/ui) need none running."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -611,3 +611,13 @@ def test_a_model_with_a_few_scalar_latents_gets_a_live_picture_by_default():
     assert bytes(panel.image.value).startswith(b"\x89PNG")
     titles = [ax.get_title() for ax in panel.view.posterior.figure.axes]
     assert any(t.startswith("q(w)") for t in titles) and any(t.startswith("q(b)") for t in titles)
+
+
+def test_one_slow_redraw_does_not_freeze_a_picture():
+    clock = [0.0]
+    throttle = RedrawThrottle(0.3, 0.04, clock=lambda: clock[0])
+    throttle.record(1.0)  # a cold first draw: fonts, layout
+    assert throttle.interval == throttle.max_interval  # not 1.0 / 0.04 = 25 s
+    for _ in range(20):
+        throttle.record(0.02)  # then the usual cost: the pace comes back to it
+    assert throttle.interval < 0.6

@@ -51,14 +51,22 @@ def log_scale_values(loss: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 class RedrawThrottle:
-    """Says when a redraw is due: at most one per ``min_interval`` seconds, and drawing at
-    most ``max_share`` of the time (the pause after a redraw grows with its cost)."""
+    """Says when a redraw is due: at most one per ``min_interval`` seconds, and drawing about
+    ``max_share`` of the time (the pause after a redraw grows with the typical cost of one),
+    but never more than ``max_interval`` seconds apart, so a picture keeps moving even when
+    one draw was slow (the first one loads fonts and fits the layout: up to a second)."""
 
     def __init__(
-        self, min_interval: float = 0.15, max_share: float = 0.03, clock=time.perf_counter
+        self,
+        min_interval: float = 0.15,
+        max_share: float = 0.03,
+        clock=time.perf_counter,
+        max_interval: float = 3.0,
     ):
         self.min_interval, self.max_share, self.clock = min_interval, max_share, clock
+        self.max_interval = max_interval
         self.interval = min_interval
+        self.cost: float | None = None  # running average of a redraw's cost, in seconds
         self.last = -math.inf
         self.count = 0
 
@@ -73,7 +81,9 @@ class RedrawThrottle:
         """A redraw that took ``cost`` seconds just ended."""
         self.last = self.clock()
         self.count += 1
-        self.interval = max(self.min_interval, cost / self.max_share)
+        self.cost = cost if self.cost is None else 0.7 * self.cost + 0.3 * cost
+        paced = self.cost / self.max_share
+        self.interval = max(self.min_interval, min(self.max_interval, paced))
 
 
 class _HistoryArrays:
