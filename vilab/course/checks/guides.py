@@ -87,6 +87,31 @@ def _show(value) -> str:
     )
 
 
+def train_briefly(task: str, model, guide, args: tuple, build, num_steps: int, kwargs=None):
+    """The start every guide check shares: "not done" for a blank, vilab's diagnostics in
+    plain words, then ``build()`` (a Trainer on the student's guide) trained ``num_steps``
+    steps. Returns ``(trainer, None)``, or ``(None, feedback)`` when it stops early: a check
+    reports, it never crashes the notebook."""
+    if is_blank(guide):
+        return None, not_done(task, "guide")
+    try:
+        problems = diagnostic_problems(model, guide, args, kwargs)
+    except NotImplementedError:
+        return None, not_done(task, "guide")
+    except Exception as error:
+        return None, verdict(task, [f"Running your guide raised {type(error).__name__}: {error}"])
+    if problems:
+        return None, verdict(task, problems)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trainer = build()
+            trainer.run(num_steps, progress=False)
+    except Exception as error:  # divergence, shape errors...: report, do not crash
+        return None, verdict(task, [f"Training your guide failed: {type(error).__name__}: {error}"])
+    return trainer, None
+
+
 def check_guide(
     task: str,
     guide,
@@ -102,23 +127,18 @@ def check_guide(
 ) -> Feedback:
     """Diagnose, train ``num_steps`` with ``options`` and compare with ``reference``
     ({site: (mean, sd)})."""
-    if is_blank(guide):
-        return not_done(task, "guide")
-    try:
-        problems = diagnostic_problems(model, guide, args)
-    except NotImplementedError:
-        return not_done(task, "guide")
-    except Exception as error:
-        return verdict(task, [f"Running your guide raised {type(error).__name__}: {error}"])
-    if problems:
-        return verdict(task, problems)
+
+    def build():
+        return Trainer(model, guide, args=args, seed=0, check=False, **options)
+
+    trainer, failed = train_briefly(task, model, guide, args, build, num_steps)
+    if failed is not None:
+        return failed
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            trainer = Trainer(model, guide, args=args, seed=0, check=False, **options)
-            trainer.run(num_steps, progress=False)
             moments = posterior_moments(trainer, reference)
-    except Exception as error:  # divergence, shape errors...: report, do not crash
+    except Exception as error:
         return verdict(task, [f"Training your guide failed: {type(error).__name__}: {error}"])
     problems = compare_moments(moments, reference, reference_name, mean_tol, sd_tol)
     summary = "; ".join(

@@ -7,12 +7,10 @@ q(z_n), trained briefly on 1,000 points and compared with the closed-form ML loa
 
 from __future__ import annotations
 
-import warnings
-
 from ...datasets import make_ppca_data
 from ...exercises import ppca as exercise
 from .feedback import is_blank, not_done, verdict
-from .guides import diagnostic_problems
+from .guides import train_briefly
 
 CHECK_POINTS, CHECK_STEPS = 1000, 600
 PARAM_NAMES = ("w_loc", "w_scale", "z_loc", "z_scale")
@@ -22,7 +20,7 @@ COSINE_MIN, WWT_MAX = 0.99, 0.1  # direction of W, and W W^T within 10% of the c
 def vi_guide(answer) -> object:
     """q(W) = Normal(w_loc, w_scale) (one event D x K), q(z_n) = Normal(z_loc[n], z_scale[n])."""
     task = "the VI guide q(W) q(z)"
-    if is_blank(answer):
+    if is_blank(answer):  # before making the data
         return not_done(task, "guide")
     x = make_ppca_data(CHECK_POINTS, seed=0).x
     kwargs = {
@@ -30,21 +28,17 @@ def vi_guide(answer) -> object:
         "noise_scale": exercise.NOISE_SCALE,
         "w_scale": exercise.W_SCALE,
     }
-    try:
-        problems = diagnostic_problems(exercise.model, answer, (x,), kwargs)
-    except NotImplementedError:
-        return not_done(task, "guide")
-    except Exception as error:
-        return verdict(task, [f"Running your guide raised {type(error).__name__}: {error}"])
-    if problems:
-        return verdict(task, problems)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            trainer = exercise.make_trainer(x, "vi", seed=0, guide=answer, check=False)
-            trainer.run(CHECK_STEPS, progress=False)
-    except Exception as error:
-        return verdict(task, [f"Training your guide failed: {type(error).__name__}: {error}"])
+    trainer, failed = train_briefly(
+        task,
+        exercise.model,
+        answer,
+        (x,),
+        lambda: exercise.make_trainer(x, "vi", seed=0, guide=answer, check=False),
+        CHECK_STEPS,
+        kwargs,
+    )
+    if failed is not None:
+        return failed
     missing = [name for name in PARAM_NAMES if name not in trainer.params()]
     if missing:
         return verdict(
