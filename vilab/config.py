@@ -34,10 +34,15 @@ def smoke_mode() -> bool:
     )
 
 
+def resolve_smoke(smoke: bool | None = None) -> bool:
+    """An exercise's ``smoke=`` argument: True/False as given, None for the environment's
+    choice (:func:`smoke_mode`). Every exercise and loader decides its size through this."""
+    return smoke_mode() if smoke is None else bool(smoke)
+
+
 def pick_steps(full: int, smoke: int, smoke_override: bool | None = None) -> int:
     """Step count for the current mode; ``smoke_override`` beats the environment."""
-    use_smoke = smoke_mode() if smoke_override is None else smoke_override
-    return smoke if use_smoke else full
+    return smoke if resolve_smoke(smoke_override) else full
 
 
 THREADS_ENV_VAR = "VILAB_NUM_THREADS"
