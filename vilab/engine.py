@@ -59,6 +59,9 @@ class Trainer:
         device: where data and parameters live: "cpu" (the default), "cuda", "cuda:N", or
             "auto" (the GPU when PyTorch sees one). Readouts (``params``, draws) come back
             to the CPU. The same seed gives the same trace on the same device.
+        context: anything the trainer's owner wants to keep beside it, untouched by the
+            engine: an exercise stores its data (and networks) here for its plots, as
+            ``trainer.context``, instead of ad-hoc attributes.
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class Trainer:
         num_data: int | None = None,
         check: bool = True,
         device="cpu",
+        context=None,
     ):
         for role, fn in (("model", model), ("guide", guide)):
             if not callable(fn):
@@ -94,6 +98,7 @@ class Trainer:
                 f"{type(args).__name__}. For a single argument write args=(data,)."
             )
         self.model, self.guide = model, guide
+        self.context = context
         self.device = resolve_device(device)  # first: the scope's random state covers it
         self.args, self.kwargs = to_device((args, dict(kwargs or {})), self.device)
         self.batch_fn = batch_fn
