@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from vilab.datasets import MNISTSplit
 from vilab.exercises import vae_kl_weight
-from vilab.exercises.vae import VAEData
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def data():
     labels = torch.arange(320) % 4
     noise = (torch.rand(320, 784, generator=generator) < 0.05).float()
     x = (prototypes[labels] + noise) % 2
-    return VAEData(x[:256], labels[:256], x[256:], labels[256:], "static", "synthetic")
+    return MNISTSplit(x[:256], labels[:256], x[256:], labels[256:], "synthetic", "static")
 
 
 def test_the_weight_scales_exactly_the_kl_term(data):

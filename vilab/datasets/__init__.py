@@ -14,7 +14,15 @@ adds a file obtained elsewhere.
 
 from .cache import ENV_VAR, REGISTRY, DatasetFile, data_dir, file_status
 from .download import DatasetUnavailable, DownloadError, fetch, import_file
-from .mnist import DataSourceNotice, MNISTData, binarize_dynamic, load_mnist, read_idx
+from .mnist import (
+    DataSourceNotice,
+    MNISTData,
+    MNISTSplit,
+    binarize_dynamic,
+    load_mnist,
+    load_mnist_split,
+    read_idx,
+)
 from .rugged import RuggedData, load_rugged, load_rugged_table
 from .synthetic import PPCAData, make_bnn_data, make_gaussian_data, make_ppca_data
 
@@ -26,6 +34,7 @@ __all__ = [
     "DatasetUnavailable",
     "DownloadError",
     "MNISTData",
+    "MNISTSplit",
     "PPCAData",
     "RuggedData",
     "binarize_dynamic",
@@ -34,6 +43,7 @@ __all__ = [
     "file_status",
     "import_file",
     "load_mnist",
+    "load_mnist_split",
     "load_rugged",
     "load_rugged_table",
     "make_bnn_data",

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..validation import whole_number
 from . import cache
 from .download import DatasetUnavailable, obtain
 
@@ -231,3 +232,88 @@ def load_mnist(
         notice = f"MNIST {split} split from {source}"
     warnings.warn(f"{notice}: {len(y):,} images.", DataSourceNotice, stacklevel=2)
     return MNISTData(x=x, y=y, source=source, split=split, binarize=binarize)
+
+
+@dataclass(frozen=True)
+class MNISTSplit:
+    """Training and held-out MNIST images (N x 784, float32) with their digit labels: what
+    the VAE, factor-analysis and PPCA exercises train and score on.
+
+    ``binarize``: None (grey levels), "static" (both parts one fixed 0/1 sample) or
+    "dynamic" (training grey levels, for :func:`binarize_dynamic` to re-sample per
+    minibatch; held-out still one fixed 0/1 sample, so held-out ELBOs compare across
+    runs). ``mean`` is the training mean image subtracted with ``centre=True``, else None.
+    """
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_heldout: torch.Tensor
+    y_heldout: torch.Tensor
+    source: str
+    binarize: str | None = None
+    mean: torch.Tensor | None = None
+
+
+def load_mnist_split(
+    num_train: int,
+    num_heldout: int = 0,
+    digits: Iterable[int] | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    binarize: str | None = None,
+    centre: bool = False,
+    split: str = "test",
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+) -> MNISTSplit:
+    """``num_train`` training and ``num_heldout`` held-out images of one MNIST split (the
+    10,000 test images by default: the split every course machine has offline).
+
+    The images of ``digits`` (all by default) are taken in file order, or in a random
+    order drawn with ``seed`` when ``shuffle=True``; the first ``num_train`` train, the next
+    ``num_heldout`` are held out. ``binarize="static"`` draws one 0/1 sample of every image
+    with the same seeded generator (after the shuffle), so a seed fixes both. ``centre=True``
+    subtracts the training mean image from both parts (for Gaussian models such as PPCA;
+    not with ``binarize``, whose 0/1 pixels a Bernoulli decoder needs). No notice is
+    printed (it names a local path); ``source`` says where the images came from.
+
+        >>> vae = load_mnist_split(8000, 2000, shuffle=True, binarize="static")  # doctest: +SKIP
+        >>> ppca = load_mnist_split(2000, digits=[0, 1, 2], centre=True)        # doctest: +SKIP
+    """
+    num_train = whole_number("num_train", num_train, fix="ask for at least one image.")
+    num_heldout = whole_number("num_heldout", num_heldout, minimum=0, fix="pass 0 or more.")
+    if centre and binarize is not None:
+        raise ValueError(
+            f"centre=True must come with binarize=None, got binarize={binarize!r}. Fix: centre "
+            "grey levels for a Gaussian model, or binarise (no centring) for a Bernoulli one."
+        )
+    digits = _check_options(split, binarize, digits, None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataSourceNotice)
+        mnist = load_mnist(
+            split, digits=digits, data_dir=data_dir, download=download, progress=False
+        )
+    if num_train + num_heldout > len(mnist):
+        which = f"of digits {digits} " if digits is not None else ""
+        raise ValueError(
+            f"Expected num_train + num_heldout <= {len(mnist):,} (the images {which}in the "
+            f"MNIST {split} split), got {num_train:,} + {num_heldout:,}. Fix: ask for fewer."
+        )
+    generator = torch.Generator().manual_seed(seed)
+    if shuffle:
+        order = torch.randperm(len(mnist), generator=generator)
+    else:
+        order = torch.arange(len(mnist))
+    train, heldout = order[:num_train], order[num_train : num_train + num_heldout]
+    x_train, x_heldout = mnist.x[train], mnist.x[heldout]
+    if binarize is not None:
+        x_binary = torch.bernoulli(mnist.x, generator=generator)
+        x_heldout = x_binary[heldout]
+        x_train = x_binary[train] if binarize == "static" else x_train
+    mean = None
+    if centre:
+        mean = x_train.mean(0)
+        x_train, x_heldout = x_train - mean, x_heldout - mean
+    return MNISTSplit(
+        x_train, mnist.y[train], x_heldout, mnist.y[heldout], mnist.source, binarize, mean
+    )

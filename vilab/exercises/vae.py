@@ -20,8 +20,6 @@ of every minibatch instead, a little regularisation).
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass
 
 import pyro
 import pyro.distributions as dist
@@ -29,8 +27,8 @@ import torch
 from pyro.infer import TraceMeanField_ELBO
 from torch.distributions import kl_divergence
 
-from ..config import pick_steps, smoke_mode
-from ..datasets import DataSourceNotice, load_mnist
+from ..config import pick_steps, resolve_smoke
+from ..datasets import MNISTSplit, load_mnist_split
 from ..device import resolve_device
 from ..engine import Trainer
 from ..plots.latent import (
@@ -61,22 +59,6 @@ NUM_TRAIN, NUM_HELDOUT = 8000, 2000
 SMOKE_TRAIN, SMOKE_HELDOUT = 500, 200
 
 
-@dataclass(frozen=True)
-class VAEData:
-    """Training and held-out images (N x 784) with their digit labels.
-
-    ``x_heldout`` is always binarised once (a fixed 0/1 sample, for a comparable held-out
-    ELBO); ``x_train`` too with ``binarize="static"``, or grey levels for "dynamic".
-    """
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_heldout: torch.Tensor
-    y_heldout: torch.Tensor
-    binarize: str
-    source: str
-
-
 def load_data(
     num_train: int | None = None,
     num_heldout: int | None = None,
@@ -84,10 +66,11 @@ def load_data(
     smoke: bool | None = None,
     split_seed: int = 0,
     data_dir=None,
-) -> VAEData:
+) -> MNISTSplit:
     """The MNIST test split, shuffled with ``split_seed`` and cut into ``num_train`` training
-    and ``num_heldout`` held-out images (8,000 / 2,000; 500 / 200 in smoke mode)."""
-    small = smoke_mode() if smoke is None else smoke
+    and ``num_heldout`` held-out images (8,000 / 2,000; 500 / 200 in smoke mode), held-out
+    images binarised once (:func:`vilab.datasets.load_mnist_split`)."""
+    small = resolve_smoke(smoke)
     num_train = num_train or (SMOKE_TRAIN if small else NUM_TRAIN)
     num_heldout = num_heldout or (SMOKE_HELDOUT if small else NUM_HELDOUT)
     if binarize not in ("static", "dynamic"):
@@ -95,21 +78,8 @@ def load_data(
             f"Expected binarize='static' or 'dynamic' (the decoder is Bernoulli, so pixels must "
             f"be 0/1), got {binarize!r}."
         )
-    with warnings.catch_warnings():  # the notice names a local path; data.source keeps it
-        warnings.simplefilter("ignore", DataSourceNotice)
-        mnist = load_mnist("test", data_dir=data_dir, progress=False)
-    if num_train + num_heldout > len(mnist):
-        raise ValueError(
-            f"Expected num_train + num_heldout <= {len(mnist):,} (the MNIST test split), got "
-            f"{num_train:,} + {num_heldout:,}."
-        )
-    generator = torch.Generator().manual_seed(split_seed)
-    order = torch.randperm(len(mnist), generator=generator)
-    train, heldout = order[:num_train], order[num_train : num_train + num_heldout]
-    x_binary = torch.bernoulli(mnist.x, generator=generator)
-    x_train = x_binary[train] if binarize == "static" else mnist.x[train]
-    return VAEData(
-        x_train, mnist.y[train], x_binary[heldout], mnist.y[heldout], binarize, mnist.source
+    return load_mnist_split(
+        num_train, num_heldout, shuffle=True, seed=split_seed, binarize=binarize, data_dir=data_dir
     )
 
 
@@ -219,7 +189,7 @@ def pick_device(device=None) -> torch.device:
 
 
 def make_trainer(
-    data: VAEData | None = None,
+    data: MNISTSplit | None = None,
     seed: int = 0,
     z_dim: int = Z_DIM,
     hidden_dim: int = HIDDEN_DIM,
