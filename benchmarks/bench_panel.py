@@ -75,7 +75,7 @@ def bnn_setup():
 
 def temperature_setup():
     def live_plot(trainer, ax):
-        temperature.plot_posterior(*temperature.vi_posterior(trainer), ax=ax)
+        temperature.plots.plot_posterior(*temperature.vi_posterior(trainer), ax=ax)
 
     return temperature.make_trainer(seed=0), live_plot
 

@@ -18,7 +18,7 @@ CELLS = [
     "from vilab.ui import TrainingPanel\n"
     "trainer = temperature.make_trainer(seed=0, num_particles=1, vectorize_particles=False,\n"
     "                                   optim='adam', optim_args={}, lr=0.02)\n"
-    "panel = TrainingPanel(trainer, num_steps=200_000, live_plot=temperature.live_plot,\n"
+    "panel = TrainingPanel(trainer, num_steps=200_000, live_plot=temperature.plots.live_plot,\n"
     "                      live_every=25)\n"
     "panel.train()",
     # 1: what the kernel sees

@@ -84,15 +84,13 @@ def test_temperature_model_check():
 
 
 def test_temperature_helpers_take_the_reading():
-    trainer = temperature.make_trainer(
-        sensor=25.0, model=temperature.model, guide=guide_other_names
-    )
+    trainer = temperature.make_trainer(data=25.0, guide=guide_other_names, model=temperature.model)
     assert temperature.reading_of(trainer) == 25.0
     trainer.run(600, progress=False)
     mean, sd = temperature.vi_posterior(trainer)  # from draws: this guide has no "a"/"b"
     exact_mean, exact_sd = temperature.exact_posterior(25.0)
     assert exact_mean == 23.0 and abs(mean - exact_mean) < 0.3 and abs(sd - exact_sd) < 0.15
-    ax = temperature.plot_posterior(mean, sd, sensor=25.0)
+    ax = temperature.plots.plot_posterior(mean, sd, sensor=25.0)
     assert ax.get_title() == "Posterior of the temperature given sensor = 25.0"
     assert any("exact posterior N(23.00" in text.get_text() for text in ax.get_legend().texts)
 

@@ -11,6 +11,8 @@ def test_exact_posterior_is_the_conjugate_update():
     mean, std = temperature.exact_posterior()
     assert mean == pytest.approx(17.4)
     assert std == pytest.approx(math.sqrt(0.8))
+    assert temperature.reference() == {"temp": {"mean": mean, "std": std}}
+    assert temperature.reference(25.0)["temp"]["mean"] == pytest.approx(23.0)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -28,6 +30,23 @@ def test_train_reports_the_comparison_and_a_labelled_figure():
     post = report.summary["posterior"]["temp"]
     assert post["exact_mean"] == pytest.approx(17.4)
     assert report.trainers["VI"].num_steps_done == 30
-    ax = report.figures["posterior"].axes[0]
+    ax = temperature.plots.figures(report)["posterior"].axes[0]
     assert ax.get_xlabel() == "temperature" and ax.get_ylabel() == "density"
     assert len(ax.get_legend().get_texts()) == 2
+
+
+def test_the_trainer_keeps_its_reading_and_the_guides_are_chosen_by_name():
+    trainer = temperature.make_trainer(data=25.0)
+    assert temperature.reading_of(trainer) == 25.0 and float(trainer.args[0]) == 25.0
+    assert temperature.make_trainer().guide is temperature.guide  # the course's, by default
+    auto = temperature.make_trainer(guide="auto_normal", seed=0)
+    auto.run(temperature.FULL_STEPS, progress=False)  # slower start than a/b
+    mean, std = temperature.vi_posterior(auto)  # from draws: AutoNormal has no "a"/"b"
+    assert abs(mean - 17.4) < 0.1 and abs(std - math.sqrt(0.8)) < 0.1
+
+
+def test_bad_choices_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"data must be a finite number, got 'warm'\. Fix: pass"):
+        temperature.make_trainer(data="warm")
+    with pytest.raises(ValueError, match=r"guide must be one of 'normal', 'auto_normal'"):
+        temperature.make_trainer(guide="gaussian")

@@ -321,7 +321,7 @@ def test_redraws_are_throttled_not_per_step_and_the_image_is_rendered():
 
 
 def temperature_live_plot(trainer, ax):
-    temperature.plot_posterior(*temperature.vi_posterior(trainer), ax=ax)
+    temperature.plots.plot_posterior(*temperature.vi_posterior(trainer), ax=ax)
 
 
 def test_a_diverging_run_shows_the_error_and_enables_start_again():

@@ -4,7 +4,7 @@ around a headless :class:`~vilab.Trainer`.
 Usage in a notebook::
 
     from vilab.ui import TrainingPanel
-    panel = TrainingPanel(trainer, num_steps=2000, live_plot=temperature.live_plot)
+    panel = TrainingPanel(trainer, num_steps=2000, live_plot=temperature.plots.live_plot)
     panel.train()          # shows the panel and trains; returns at once in JupyterLab
 
     # next cell, the first that uses the result:
