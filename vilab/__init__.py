@@ -7,7 +7,19 @@ interactive panel lives in :mod:`vilab.ui` and is imported only when asked for).
 from .callbacks import Callback, ProgressBar
 from .config import apply_thread_policy, smoke_mode
 from .engine import Trainer
-from .errors import CheckpointError, ModelGuideMismatch, TrainingDiverged, VilabError
+from .errors import (
+    CheckpointError,
+    CommandLineError,
+    DatasetUnavailable,
+    DownloadError,
+    GraphvizMissing,
+    InfError,
+    ModelGuideMismatch,
+    SolutionMarkerError,
+    TrainingDiverged,
+    VilabError,
+    VilabWarning,
+)
 from .history import History
 
 __version__ = "0.1.0"
@@ -44,11 +56,18 @@ def __getattr__(name):
 __all__ = [
     "Callback",
     "CheckpointError",
+    "CommandLineError",
+    "DatasetUnavailable",
+    "DownloadError",
+    "GraphvizMissing",
     "History",
+    "InfError",
     "ModelGuideMismatch",
     "ProgressBar",
+    "SolutionMarkerError",
     "Trainer",
     "TrainingDiverged",
     "VilabError",
+    "VilabWarning",
     "smoke_mode",
 ]

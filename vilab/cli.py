@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from .config import SMOKE_ENV_VAR
+from .errors import CommandLineError, DatasetUnavailable, VilabError
 
 
 def _list_exercises() -> int:
@@ -59,7 +60,9 @@ def _run(args) -> int:
     histories = {label: trainer.history for label, trainer in report.trainers.items()}
     written = [out / "elbo.png"]
     plot_elbo(histories).figure.savefig(written[0], dpi=100, bbox_inches="tight")
-    for stem, figure in report.figures.items():
+    # train() returns numbers; the pictures come from the exercise's figures module
+    figures = report.figures or exercise.plots.figures(report)
+    for stem, figure in figures.items():
         written.append(out / f"{stem}.png")
         figure.savefig(written[-1], dpi=100, bbox_inches="tight")
     summary = {
@@ -95,21 +98,14 @@ def _check_writable(out: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise _UserError(
+        raise CommandLineError(
             f"cannot write to the output folder {out} ({exc.strerror or exc}). Fix: pass "
             f"--out with a folder you can write to, e.g. --out runs/mine."
         ) from exc
 
 
-class _UserError(Exception):
-    """A mistake in the command or its environment: shown as one line, no traceback."""
-
-
 def _one_line(exc: BaseException) -> str:
     """The message of a user error, on one line."""
-    from .datasets.download import DatasetUnavailable
-    from .errors import VilabError
-
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, DatasetUnavailable):
         return (
@@ -117,9 +113,11 @@ def _one_line(exc: BaseException) -> str:
             f"{first} Fix: run `vilab data list` to see what is missing, then `vilab data "
             f"fetch NAME`, or `vilab data import NAME PATH` for a file you downloaded."
         )
+    if isinstance(exc, CommandLineError):
+        return first
     if isinstance(exc, VilabError):
         return f"{first} (train it in a notebook to read the whole explanation and fixes)"
-    if isinstance(exc, OSError) and not isinstance(exc, _UserError):
+    if isinstance(exc, OSError):
         where = f" {exc.filename}" if exc.filename else ""
         return (
             f"could not read or write{where} ({exc.strerror or first}). Fix: check the "
@@ -168,12 +166,9 @@ def main(argv=None) -> int:
         return 2
     if getattr(args, "steps", None) is not None and args.steps < 1:
         parser.error(f"--steps must be >= 1, got {args.steps}")
-    from .datasets.download import DatasetUnavailable
-    from .errors import VilabError
-
     try:
         return args.func(args)
-    except (_UserError, DatasetUnavailable, VilabError, OSError) as exc:
+    except (VilabError, OSError) as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -1,6 +1,18 @@
-"""Exceptions raised by vilab, each carrying a message that says how to fix the problem."""
+"""Every exception and warning vilab raises, in one place, each carrying a message that
+says what was wrong and how to fix it.
+
+Each error is a :class:`VilabError` *and* the built-in it has always been (``ValueError``,
+``RuntimeError``...), so both ``except vilab.VilabError`` and ``except ValueError`` catch
+it; each warning is a :class:`VilabWarning`. The modules that raise them import them from
+here (``vilab.inf.InfError`` and ``vilab.errors.InfError`` are the same class).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotation only: vilab.checks imports this module
+    from .checks.messages import Diagnostic
 
 
 class VilabError(Exception):
@@ -28,3 +40,51 @@ class CheckpointError(VilabError, ValueError):
 
 class GraphvizMissing(VilabError, RuntimeError):
     """Drawing a model graph needs the graphviz Python package and its `dot` program."""
+
+
+class InfError(VilabError, ValueError):
+    """A model, data set or query that :mod:`vilab.inf` cannot use as written."""
+
+
+class DatasetUnavailable(VilabError, RuntimeError):
+    """The data is neither in the cache nor obtainable; the message lists the ways out."""
+
+
+class DownloadError(DatasetUnavailable):
+    """Every URL of a file failed; the message says what happened at each and what to do."""
+
+
+class SolutionMarkerError(VilabError, ValueError):
+    """A solution region of a course notebook is not closed, nested, or closed without
+    being opened (``vilab course build``)."""
+
+
+class CommandLineError(VilabError):
+    """A mistake in a ``vilab`` command or its environment (an unwritable ``--out``): the
+    command line shows it as one line, no traceback."""
+
+
+class VilabWarning(UserWarning):
+    """A soft diagnostic: training can go on, but the answer may be wrong or slow.
+
+    ``warning.diagnostic`` is the :class:`~vilab.checks.Diagnostic` behind the message.
+    """
+
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(str(diagnostic))
+        self.diagnostic = diagnostic
+
+
+__all__ = [
+    "CheckpointError",
+    "CommandLineError",
+    "DatasetUnavailable",
+    "DownloadError",
+    "GraphvizMissing",
+    "InfError",
+    "ModelGuideMismatch",
+    "SolutionMarkerError",
+    "TrainingDiverged",
+    "VilabError",
+    "VilabWarning",
+]

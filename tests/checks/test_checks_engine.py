@@ -71,8 +71,8 @@ def test_stable_learning_rate_does_not_warn():
 
 def simple_gaussian_trainer(lr):
     """The course's simple Gaussian (unknown mean and precision) with plain Adam."""
-    from test_checks_catalogue import X as X100
-    from test_checks_catalogue import gauss_guide, gauss_model
+    from .test_checks_catalogue import X as X100
+    from .test_checks_catalogue import gauss_guide, gauss_model
 
     return Trainer(gauss_model, gauss_guide, args=(X100,), lr=lr, seed=0)
 

@@ -13,7 +13,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-from ..errors import ModelGuideMismatch
+from ..errors import ModelGuideMismatch, VilabWarning
 
 # code -> (number in the course catalogue, severity, one-line title)
 CATALOGUE = {
@@ -44,17 +44,6 @@ CATALOGUE = {
 
 # errors about the data alone, raised as a plain ValueError (not a model/guide mismatch)
 DATA_ONLY = ("data-nan", "data-dtype", "data-empty", "data-type")
-
-
-class VilabWarning(UserWarning):
-    """A soft diagnostic: training can go on, but the answer may be wrong or slow.
-
-    ``warning.diagnostic`` is the :class:`Diagnostic` behind the message.
-    """
-
-    def __init__(self, diagnostic: Diagnostic):
-        super().__init__(str(diagnostic))
-        self.diagnostic = diagnostic
 
 
 @dataclass(frozen=True)

@@ -43,15 +43,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..errors import SolutionMarkerError
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT_PREFIX, BLANK_PREFIX = "# HINT:", "# BLANK:"
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_STUB = "YOUR ANSWER HERE"
 DEFAULT_OUT = "student"
-
-
-class SolutionMarkerError(ValueError):
-    """A solution region is not closed, nested, or closed without being opened."""
 
 
 def strip_solutions(source: str, cell_type: str = "code", where: str = "cell") -> tuple[str, int]:

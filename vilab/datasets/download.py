@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from ..errors import DatasetUnavailable, DownloadError
 from . import cache
 from .cache import DatasetFile
 
@@ -29,14 +30,6 @@ _CHUNK = 1 << 16
 
 class _TransferFailed(Exception):
     """A response arrived but its body is unusable (short read or wrong checksum)."""
-
-
-class DatasetUnavailable(RuntimeError):
-    """The data is neither in the cache nor obtainable; the message lists the ways out."""
-
-
-class DownloadError(DatasetUnavailable):
-    """Every URL of a file failed; the message says what happened at each and what to do."""
 
 
 def _describe(error: BaseException) -> str:

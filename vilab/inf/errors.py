@@ -9,13 +9,9 @@ from __future__ import annotations
 import inspect
 import os
 
-from ..errors import ModelGuideMismatch, VilabError
+from ..errors import InfError, ModelGuideMismatch
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-class InfError(VilabError, ValueError):
-    """A model, data set or query that vilab.inf cannot use as written."""
 
 
 def user_line() -> str:
