@@ -141,7 +141,7 @@ def _linear_regression_interaction():
 def _logistic_regression():
     from .exercises import logistic_regression
 
-    data = logistic_regression.default_data()
+    data = logistic_regression.load_data()
     return logistic_regression.model, (data.x_train, data.y_train), {}
 
 

@@ -188,10 +188,10 @@ def logistic_guide_one_site_missing(x, y=None):
 
 def test_logistic_checks(shared_data):
     from vilab.course.checks import logistic_regression as check
-    from vilab.exercises import logistic_regression as lr
+    from vilab.exercises import logistic_regression
 
-    data = lr.make_data()
-    assert check.model(lr.model, data).passed
+    data = logistic_regression.make_data()
+    assert check.model(logistic_regression.model, data).passed
     assert check.model(logistic_model_mistakes, data).problems == [
         "'intercept' ~ Normal: its scale is 1000; the exercise asks for 2.5."
     ]
@@ -199,7 +199,7 @@ def test_logistic_checks(shared_data):
         "'africa' is data: observe it with obs=... in pyro.sample('africa', ...)."
     ]
     assert not check.model(blank_guide, data).done
-    correct = check.guide(lr.guide, data)
+    correct = check.guide(logistic_regression.guide, data)
     assert correct.passed and "(NUTS: " in str(correct)
     assert check.guide(logistic_guide_one_site_missing, data).problems == [
         "The model samples 'w_gdp' but the guide does not. Fix: add pyro.sample('w_gdp', ...) "
@@ -229,14 +229,14 @@ def group_guide_normal_theta(rugged, log_gdp=None):
 def test_linear_regression_checks(shared_data):
     from vilab.course.checks import linear_regression as check
     from vilab.datasets import load_rugged
-    from vilab.exercises import linear_regression as lr
+    from vilab.exercises import linear_regression
 
-    args = lr.model_args("africa", load_rugged())
-    assert check.model(lr.group_model, args).passed
+    args = linear_regression.model_args("africa", load_rugged())
+    assert check.model(linear_regression.group_model, args).passed
     problems = check.model(group_model_variance, args).problems
     assert len(problems) == 1 and problems[0].startswith("'obs': you gave the variance ")
     assert problems[0].endswith("as the scale; Normal takes the standard deviation, 0.8956.")
-    correct = check.guide(lr.group_guide, args)
+    correct = check.guide(linear_regression.group_guide, args)
     assert correct.passed and "(NUTS: " in str(correct)
     assert (
         check.guide(group_guide_normal_theta, args).problems[0].startswith("The prior of 'theta' ")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vilab.exercises import logistic_regression as lr
+from vilab.exercises import logistic_regression
 from vilab.plots.calibration import plot_reliability_curve, reliability_curve
 from vilab.plots.probability_map import plot_probability_map
 
@@ -20,21 +20,21 @@ _CACHE: dict = {}  # the split and the NUTS run are computed once per test sessi
 @pytest.fixture
 def split(shared_data):
     if "split" not in _CACHE:
-        _CACHE["split"] = lr.make_data()
+        _CACHE["split"] = logistic_regression.make_data()
     return _CACHE["split"]
 
 
 @pytest.fixture
 def nuts(split):
     if "nuts" not in _CACHE:  # the reference: 300 warmup + 400 draws
-        _CACHE["nuts"] = lr.nuts_samples(split, seed=0, smoke=False)
+        _CACHE["nuts"] = logistic_regression.nuts_samples(split, seed=0, smoke=False)
     return _CACHE["nuts"]
 
 
 def _trained(split, guide_choice):
     key = f"trainer-{guide_choice}"
     if key not in _CACHE:
-        trainer = lr.make_trainer(split, guide_choice=guide_choice, seed=0)
+        trainer = logistic_regression.make_trainer(split, guide=guide_choice, seed=0)
         trainer.run(SVI_STEPS, progress=False)
         _CACHE[key] = trainer
     return _CACHE[key]
@@ -45,21 +45,25 @@ def _trained(split, guide_choice):
 
 @pytest.mark.parametrize("guide_choice", ["manual", "auto"])
 def test_vi_coefficient_means_are_within_0_15_of_nuts(split, nuts, guide_choice):
-    vi = lr.vi_samples(_trained(split, guide_choice), 4000)
-    for name in lr.SITES:
+    vi = logistic_regression.vi_samples(_trained(split, guide_choice), 4000)
+    for name in logistic_regression.SITES:
         vi_mean, nuts_mean = float(vi[name].mean()), float(nuts[name].mean())
         assert abs(vi_mean - nuts_mean) < 0.15, f"{name}: VI {vi_mean:.3f}, NUTS {nuts_mean:.3f}"
 
 
 def test_held_out_accuracy_beats_the_majority_class(split):
-    vi = lr.vi_samples(_trained(split, "manual"))
-    prob = lr.predict_proba(vi, split.x_test)
+    vi = logistic_regression.vi_samples(_trained(split, "manual"))
+    prob = logistic_regression.predict_proba(vi, split.x_test)
     assert prob.shape == split.y_test.shape
-    assert lr.accuracy(prob, split.y_test) > lr.majority_rate(split.y_train, split.y_test)
+    assert logistic_regression.accuracy(prob, split.y_test) > logistic_regression.majority_rate(
+        split.y_train, split.y_test
+    )
 
 
 def test_reliability_curve_of_the_model_has_sane_bins(split):
-    prob = lr.predict_proba(lr.vi_samples(_trained(split, "manual")), split.x_test).numpy()
+    prob = logistic_regression.predict_proba(
+        logistic_regression.vi_samples(_trained(split, "manual")), split.x_test
+    ).numpy()
     curve = reliability_curve(prob, split.y_test.numpy(), num_bins=5)
     used = curve.counts > 0
     assert curve.counts.sum() == len(split.y_test)
@@ -71,7 +75,7 @@ def test_reliability_curve_of_the_model_has_sane_bins(split):
 
 def test_split_is_seeded_and_standardised_with_the_training_countries(split):
     assert len(split.y_train) + len(split.y_test) == 170 and len(split.y_test) == 51
-    again, other = lr.make_data(seed=0), lr.make_data(seed=1)
+    again, other = logistic_regression.make_data(seed=0), logistic_regression.make_data(seed=1)
     assert torch.equal(again.x_test, split.x_test)
     assert not torch.equal(other.y_test, split.y_test) or not torch.equal(
         other.x_test, split.x_test
@@ -86,12 +90,17 @@ def test_split_is_seeded_and_standardised_with_the_training_countries(split):
 
 
 def test_train_reports_json_ready_summary_and_figures(shared_data):
-    report = lr.train(num_steps=200, seed=0, smoke=True, progress=False)
+    report = logistic_regression.train(num_steps=200, seed=0, smoke=True, progress=False)
     json.dumps(report.summary, allow_nan=False)
-    assert set(report.figures) == {"probability_map", "reliability", "coefficients"}
-    assert set(report.summary["coefficients"]) == set(lr.SITES)
+    assert report.figures == {}  # train() computes; plots.figures(report) draws
+    figures = logistic_regression.plots.figures(report)
+    assert set(figures) == {"probability_map", "reliability", "coefficients"}
+    assert set(report.summary["coefficients"]) == set(logistic_regression.SITES)
     assert 0 <= report.summary["test_accuracy"] <= 1
-    for figure in report.figures.values():
+    nuts_means = {k: np.mean(v) for k, v in report.summary["nuts_draws"].items()}
+    for name, entry in report.summary["coefficients"].items():
+        assert nuts_means[name] == pytest.approx(entry["nuts_mean"], rel=1e-5)
+    for figure in figures.values():
         for ax in figure.axes:
             if ax.get_label() != "<colorbar>":
                 assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
@@ -102,12 +111,52 @@ def test_live_plot_redraws_in_place_without_colorbars(split):
 
     figure, (ax, other) = plt.subplots(1, 2)
     for _ in range(2):
-        lr.live_plot(_trained(split, "manual"), ax)
+        logistic_regression.plots.live_plot(_trained(split, "manual"), ax)
     labels = [axes.get_label() for axes in figure.axes]
     # a colorbar re-created at every redraw would squeeze the panel's live figure
     assert labels.count("<colorbar>") == 0 and other in figure.axes
     assert len(ax.collections) > 0  # the filled probability map is drawn
-    assert ax.get_xlabel() == lr.FEATURES[0]
+    assert ax.get_xlabel() == logistic_regression.FEATURES[0]
+
+
+def test_live_plot_draws_the_trainers_own_split_not_the_default_one(shared_data):
+    import types
+
+    import matplotlib.pyplot as plt
+
+    from vilab.datasets import load_rugged
+
+    table = load_rugged(download=False)
+    african = table.cont_africa == 1
+    keep = torch.cat([african.nonzero()[:10, 0], (~african).nonzero()[:14, 0]])
+    columns = {k: getattr(table, k)[keep] for k in ("rugged", "log_gdp", "cont_africa")}
+    small = logistic_regression.make_data(types.SimpleNamespace(**columns), seed=3)
+    trainer = logistic_regression.make_trainer(small, seed=0)
+    assert trainer.context is small
+    trainer.step(2)
+    figure, ax = plt.subplots()
+    logistic_regression.plots.live_plot(trainer, ax)
+    # the scatters of the 24 countries it trains and tests on (not the course's 170)
+    classes = ("not African", "African")
+    drawn = [c.get_offsets() for c in ax.collections if c.get_label() in classes]
+    assert sum(len(points) for points in drawn) == 24
+    x_raw = small.raw(torch.cat([small.x_train, small.x_test])).numpy()
+    assert np.allclose(np.sort(np.concatenate(drawn)[:, 0]), np.sort(x_raw[:, 0]), atol=1e-4)
+    plt.close(figure)
+
+
+def test_live_plot_refuses_a_trainer_without_its_data(split):
+    import matplotlib.pyplot as plt
+
+    from vilab import Trainer
+
+    bare = Trainer(
+        logistic_regression.model, logistic_regression.guide, args=(split.x_train, split.y_train)
+    )
+    figure, ax = plt.subplots()
+    with pytest.raises(ValueError, match=r"trainer.context.*got NoneType. Fix: .*context=data"):
+        logistic_regression.plots.live_plot(bare, ax)
+    plt.close(figure)
 
 
 # -- the reliability curve on synthetic data of known calibration --------------------------------
@@ -185,4 +234,4 @@ def _x(num=6, cols=2):
 )
 def test_bad_data_gets_a_message_with_the_fix(x, y, error, match):
     with pytest.raises(error, match=match):
-        lr.model(x, y)
+        logistic_regression.model(x, y)

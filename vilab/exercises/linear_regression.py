@@ -17,9 +17,10 @@ protected people from the slave trades). We fit log GDP per capita against rugge
 
 Guides: "manual" (written below: Normal for the coefficients, Gamma for the precision,
 LogNormal for sigma) or "auto" (Pyro's AutoNormal). The reference is NUTS on the same model
-(:func:`nuts_reference`); least squares (:func:`least_squares`) is the classical answer.
-Data and least squares live in :mod:`.linear_regression_data`, plots in
-:mod:`.linear_regression_plots`.
+(:func:`reference`, draws from :func:`nuts_reference`); least squares (:func:`least_squares`)
+is the classical answer. The columns each model takes and least squares live in
+:mod:`.linear_regression_data`; the pictures in :mod:`.linear_regression_figures`, reached
+as ``linear_regression.plots``.
 """
 
 from __future__ import annotations
@@ -32,22 +33,23 @@ from pyro.distributions import constraints
 from pyro.infer import Predictive
 from pyro.infer.autoguide import AutoNormal, init_to_value
 
-from ..config import pick_steps
-from ..datasets import RuggedData, load_rugged
+from ..config import pick_steps, resolve_smoke
+from ..datasets import RuggedData
 from ..engine import Trainer
 from ..reference import run_nuts
-from .base import ExerciseReport
+from ..validation import one_of
+from .base import ExerciseReport, choose_guide, lazy_plots
 from .linear_regression_data import (
     GROUPS,
-    check_choice,
+    ModelData,
     least_squares,
     least_squares_interaction,
+    load_data,
     model_args,
 )
 
 NAME = "linear_regression"
 TITLE = "Bayesian linear regression: does terrain ruggedness hurt GDP everywhere?"
-GUIDES = ("manual", "auto")
 FULL_STEPS, SMOKE_STEPS = 2000, 200
 # Why these options (measured on the African group; NUTS slope mean 0.191): the intercept's
 # prior sd is 1000 and a guide started at b = 0 must first carry b to ~7.3, sending the slope
@@ -131,6 +133,13 @@ def interaction_guide(
     pyro.sample("sigma", dist.LogNormal(sigma_loc, sigma_scale))
 
 
+# The contract's names for the course's first model and guide (notebook 03, exercises 1-2).
+model, guide = group_model, group_guide
+# "manual" is the hand-written guide of the chosen model (interaction_guide for
+# "interaction"); "auto" is an AutoNormal that make_trainer starts where the manual one does.
+GUIDES = {"manual": group_guide, "auto": AutoNormal}
+
+
 def _data_moments(log_gdp: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean and variance of the response, used only to place the guide's starting point."""
     if log_gdp is None:  # called for prediction before training: neutral values
@@ -153,43 +162,52 @@ def initial_values(group: str, args: tuple) -> dict[str, torch.Tensor]:
     return {name: torch.tensor(float(value)) for name, value in values.items()}
 
 
-def make_guide(group: str = "africa", guide: str = "manual", args: tuple | None = None):
-    """The guide function for ``group``: the hand-written one or an AutoNormal started at the
-    same point (AutoNormal's default start, a prior draw, would put b hundreds away)."""
-    check_choice("group", group, GROUPS)
-    if callable(guide):  # your own guide function (the notebook's)
-        return guide
-    check_choice("guide", guide, GUIDES)
+def make_guide(group: str = "africa", guide="manual", args: tuple | None = None):
+    """The guide function for ``group``: the hand-written one, an AutoNormal started at the
+    same point (AutoNormal's default start, a prior draw, would put b hundreds away), or
+    your own guide function."""
+    one_of("group", group, GROUPS, fix='pass one of these names, e.g. group="africa".')
     model = interaction_model if group == "interaction" else group_model
     if guide == "manual":
         return interaction_guide if group == "interaction" else group_guide
-    args = model_args(group) if args is None else args
-    return AutoNormal(model, init_loc_fn=init_to_value(values=initial_values(group, args)))
+    if guide == "auto":
+        args = model_args(group) if args is None else args
+        return AutoNormal(model, init_loc_fn=init_to_value(values=initial_values(group, args)))
+    return choose_guide(guide, GUIDES, model)  # your own guide function, or a clear error
 
 
 def make_trainer(
-    group: str = "africa",
-    guide: str = "manual",
-    seed: int = 0,
     data: RuggedData | tuple | None = None,
+    guide="manual",
+    seed: int = 0,
+    *,
+    group: str = "africa",
     model=None,
     **options,
 ) -> Trainer:
-    """A Trainer for one of :data:`GROUPS` with the "manual" or "auto" guide, or your own
-    guide function; ``model`` replaces the exercise's model (e.g. the notebook's);
-    ``options`` override :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``num_particles=1``)."""
-    args = model_args(group, data)
+    """A Trainer for one of :data:`GROUPS` (``data``: the table, default :func:`load_data`,
+    or that group's columns) with the "manual" or "auto" guide, or your own guide function;
+    ``model`` replaces the exercise's model (e.g. the notebook's); ``options`` override
+    :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``, ``num_particles=1``)."""
+    args = model_args(group, load_data() if data is None else data)
     if model is None:
         model = interaction_model if group == "interaction" else group_model
-    trainer = Trainer(
+    return Trainer(
         model,
         make_guide(group, guide, args),
         args=args,
         seed=seed,
+        context=ModelData(group, args),
         **{**DEFAULT_OPTIONS, **options},
     )
-    trainer.group = group  # read by live_plot, to colour and name the line
-    return trainer
+
+
+def is_interaction(trainer: Trainer) -> bool:
+    """Whether ``trainer`` fits the interaction model (its context says; a Trainer built by
+    hand, without one, is judged by its model)."""
+    if isinstance(trainer.context, ModelData):
+        return trainer.context.group == "interaction"
+    return trainer.model is interaction_model
 
 
 # -- posteriors -----------------------------------------------------------------------------
@@ -198,7 +216,7 @@ def make_trainer(
 def posterior_samples(trainer: Trainer, num_samples: int = 2000) -> dict[str, np.ndarray]:
     """Draws of every latent site from the trainer's current guide (vectorised, and without
     advancing the trainer's random stream)."""
-    sites = INTERACTION_SITES if trainer.model is interaction_model else GROUP_SITES
+    sites = INTERACTION_SITES if is_interaction(trainer) else GROUP_SITES
     with trainer.activated(), torch.no_grad():
         predictive = Predictive(
             trainer.guide, num_samples=num_samples, parallel=True, return_sites=sites
@@ -223,6 +241,16 @@ def nuts_reference(
     return {name: value.numpy() for name, value in samples.items()}
 
 
+def reference(data: RuggedData | None = None, seed: int = 0, **options) -> dict:
+    """The NUTS answer for every model: :func:`summarize_lines` of :func:`nuts_reference`,
+    {group: {line: {"intercept"/"slope"/"sigma": {"mean", "sd"}, "p_slope_positive"}}}."""
+    data = load_data() if data is None else data
+    return {
+        group: summarize_lines(nuts_reference(group, data=data, seed=seed, **options), group)
+        for group in GROUPS
+    }
+
+
 def line_samples(samples: dict[str, np.ndarray], group: str | None) -> dict[str, np.ndarray]:
     """Intercept, slope and noise sd of the line for ``group`` ("africa" or "non_africa"),
     from draws of either model: the interaction model's lines are a + bA + (bR + bAR) x
@@ -234,7 +262,7 @@ def line_samples(samples: dict[str, np.ndarray], group: str | None) -> dict[str,
             "slope": samples["s"],
             "sigma": 1.0 / np.sqrt(samples["theta"]),
         }
-    check_choice("group", group, GROUPS[:2])
+    one_of("group", group, GROUPS[:2], fix='pass one of these names, e.g. group="africa".')
     inside = group == "africa"
     return {
         "intercept": samples["a"] + inside * samples["bA"],
@@ -291,23 +319,24 @@ def train(
     nuts: bool | None = None,
 ) -> ExerciseReport:
     """Train every group and guide (what ``vilab run linear_regression`` does); compare the
-    slopes with NUTS in full mode (``nuts=False`` skips it, smoke mode skips it by default)."""
-    from .linear_regression_plots import plot_exercise
-
-    use_smoke = pick_steps(False, True, smoke)
+    slopes with NUTS in full mode (``nuts=False`` skips it, smoke mode skips it by default).
+    The NUTS slope draws go into the summary for ``plots.figures``."""
+    use_smoke = resolve_smoke(smoke)
     num_steps = num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, smoke)
     nuts = not use_smoke if nuts is None else nuts
-    data = load_rugged()
-    trainers, summary, references = {}, {"num_steps": num_steps}, {}
+    data = load_data(smoke)
+    trainers, summary = {}, {"num_steps": num_steps}
     for group in GROUPS:
         for guide in GUIDES:
-            trainer = make_trainer(group, guide, seed=seed, data=data)
+            trainer = make_trainer(data, guide, seed=seed, group=group)
             trainer.run(num_steps, progress=progress)
             trainers[f"{group} ({guide})"] = trainer
             summary[f"{group} ({guide})"] = summarize_lines(posterior_samples(trainer), group)
         if nuts:
-            references[group] = nuts_reference(group, data=data, seed=seed)
-            summary[f"{group} (NUTS)"] = reference = summarize_lines(references[group], group)
+            draws = nuts_reference(group, data=data, seed=seed)
+            summary[f"{group} (NUTS)"] = reference = summarize_lines(draws, group)
+            if group != "interaction":
+                summary.setdefault("nuts_slope_draws", {})[group] = draws["s"].tolist()
             for guide in GUIDES:  # VI slope mean - NUTS slope mean, per line
                 vi = summary[f"{group} ({guide})"]
                 summary.setdefault("slope_mean_vi_minus_nuts", {})[f"{group} ({guide})"] = {
@@ -319,5 +348,7 @@ def train(
         "lines": least,
         "interaction": least_squares_interaction(*model_args("interaction", data)),
     }
-    figures = plot_exercise(trainers, references, data)
-    return ExerciseReport(NAME, trainers, summary, figures)
+    return ExerciseReport(NAME, trainers, summary)
+
+
+__getattr__ = lazy_plots(__name__)

@@ -1,5 +1,6 @@
-"""The data side of the ruggedness regression: the columns each model takes, checked at the
-boundary with messages a student can act on, and the classical least-squares answer.
+"""The data side of the ruggedness regression (used by :mod:`.linear_regression` only): the
+columns each model takes, checked at the boundary with messages a student can act on, and
+the classical least-squares answer.
 
     >>> from vilab.exercises.linear_regression_data import model_args, least_squares
     >>> rugged, log_gdp = model_args("africa")          # doctest: +SKIP
@@ -8,19 +9,36 @@ boundary with messages a student can act on, and the classical least-squares ans
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from ..datasets import RuggedData, load_rugged
+from ..validation import one_of
 
 GROUPS = ("africa", "non_africa", "interaction")
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """A trainer's context: which model (``group``) and the columns it is fitted to."""
+
+    group: str
+    args: tuple
+
+
+def load_data(smoke: bool | None = None) -> RuggedData:
+    """The 170 countries of the ruggedness table, what :func:`model_args` selects from (the
+    same in smoke mode: the table is small, smoke mode only shortens the runs)."""
+    return load_rugged()
 
 
 def model_args(group: str, data: RuggedData | tuple | None = None) -> tuple[torch.Tensor, ...]:
     """The model's arguments for ``group``: (rugged, log_gdp) of the African or the other
     countries, or (africa, rugged, log_gdp) of all countries for "interaction". ``data`` is
     the loaded :class:`RuggedData` (default: :func:`load_rugged`) or such a tuple, checked."""
-    check_choice("group", group, GROUPS)
+    one_of("group", group, GROUPS, fix='pass one of these names, e.g. group="africa".')
     data = load_rugged() if data is None else data
     if isinstance(data, tuple):
         args = data
@@ -113,10 +131,3 @@ def least_squares_interaction(africa, rugged, log_gdp) -> dict[str, float]:
     design = np.stack([np.ones_like(rugged), africa, rugged, africa * rugged], axis=1)
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     return dict(zip(("a", "bA", "bR", "bAR"), (float(c) for c in coef)))
-
-
-def check_choice(role: str, value, choices) -> None:
-    """Refuse an unknown option name, listing the valid ones."""
-    if value not in choices:
-        listed = ", ".join(map(repr, choices))
-        raise ValueError(f"Unknown {role} {value!r}: choose one of {listed}.")

@@ -1,6 +1,8 @@
-"""Pictures of the ruggedness regression, drawn with the pure plots of
-:mod:`vilab.plots.regression`: the data with least-squares or posterior lines, slope
-densities, and ``live_plot`` for watching a trainer learn.
+"""Pictures of the ruggedness regression (``linear_regression.plots``), drawn with the pure
+plots of :mod:`vilab.plots.regression`: the data with least-squares or posterior lines,
+slope densities, ``live_plot`` for watching a trainer learn and ``figures(report)`` for
+``vilab run linear_regression``. Every picture of a trainer uses its own data
+(``trainer.context``).
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ from ..plots.axes import new_axes
 from ..plots.regression import plot_regression_fit, plot_sample_densities
 from .linear_regression import (
     GROUPS,
-    interaction_model,
+    is_interaction,
     line_samples,
-    model_args,
     posterior_samples,
     predictive_bands,
 )
@@ -77,15 +78,17 @@ def plot_slope_densities(slopes: dict, group: str, ax=None):
 
 
 def live_plot(trainer, ax, num_samples: int = 300):
-    """Redraw ``ax`` with the trainer's current posterior predictive (both lines for the
-    interaction model). Names the line after the ``group`` that ``make_trainer`` recorded;
-    a Trainer built by hand on ``group_model`` gets a neutral "posterior" line."""
+    """Redraw ``ax`` with the trainer's current posterior predictive on its own data (both
+    lines for the interaction model), named after the group in ``trainer.context``; a
+    Trainer built by hand on ``group_model`` gets a neutral "posterior" line."""
     ax.clear()
     samples = posterior_samples(trainer, num_samples)
-    interaction = trainer.model is interaction_model
-    groups = GROUPS[:2] if interaction else (getattr(trainer, "group", None),)
+    interaction = is_interaction(trainer)
+    context = trainer.context
+    args = trainer.args if context is None else context.args
+    groups = GROUPS[:2] if interaction else (getattr(context, "group", None),)
     for group in groups:
-        rugged, log_gdp = _group_columns(trainer.args, group, interaction)
+        rugged, log_gdp = _group_columns(args, group, interaction)
         bands = predictive_bands(line_samples(samples, group), ruggedness_grid(rugged))
         title = f"Posterior predictive after {trainer.num_steps_done} steps"
         plot_posterior_predictive(rugged, log_gdp, bands, group, ax=ax, title=title)
@@ -100,25 +103,26 @@ def _group_columns(args: tuple, group: str, interaction: bool):
     return args[1].numpy()[keep], args[2].numpy()[keep]
 
 
-def plot_exercise(trainers: dict, references: dict, data) -> dict:
-    """The figures of ``train``: predictive per group, slope densities (VI against NUTS
-    when ``references`` has them) and the interaction model's two lines."""
-    figures = {}
+def figures(report) -> dict:
+    """The figures of ``linear_regression.train``: predictive per group, slope densities (VI
+    against NUTS when the summary has NUTS draws) and the interaction model's two lines."""
+    trainers, nuts_slopes = report.trainers, report.summary.get("nuts_slope_draws", {})
+    pictures = {}
     for group in GROUPS[:2]:
-        rugged, log_gdp = (arg.numpy() for arg in model_args(group, data))
         slopes = {}
         for guide in ("manual", "auto"):
-            samples = posterior_samples(trainers[f"{group} ({guide})"])
-            lines = line_samples(samples, group)
+            trainer = trainers[f"{group} ({guide})"]
+            lines = line_samples(posterior_samples(trainer), group)
             slopes[f"VI ({guide} guide)"] = lines["slope"]
             if guide == "manual":
+                rugged, log_gdp = (arg.numpy() for arg in trainer.context.args)
                 bands = predictive_bands(lines, ruggedness_grid(rugged))
                 ax = plot_posterior_predictive(rugged, log_gdp, bands, group)
-                figures[f"predictive_{group}"] = ax.figure
-        if group in references:
-            slopes["NUTS"] = references[group]["s"]
-        figures[f"slopes_{group}"] = plot_slope_densities(slopes, group).figure
+                pictures[f"predictive_{group}"] = ax.figure
+        if group in nuts_slopes:
+            slopes["NUTS"] = np.asarray(nuts_slopes[group])
+        pictures[f"slopes_{group}"] = plot_slope_densities(slopes, group).figure
     ax = new_axes()
-    figures["interaction"] = live_plot(trainers["interaction (manual)"], ax).figure
+    pictures["interaction"] = live_plot(trainers["interaction (manual)"], ax).figure
     ax.set_title("Interaction model: both lines from one fit")
-    return figures
+    return pictures

@@ -11,7 +11,8 @@ country. Model, for country i with standardised inputs (r_i, g_i):
 (2.5 on the log-odds scale per sd of an input: large effects allowed, absurd ones not.)
 Guide: one Normal(loc, scale) per coefficient, or an AutoNormal. Reference: NUTS on the
 same model. 30% of the countries (seeded split) are held out to measure accuracy and
-calibration of the posterior predictive probabilities.
+calibration of the posterior predictive probabilities. The pictures live in
+:mod:`.logistic_regression_figures`, reached as ``logistic_regression.plots``.
 """
 
 from __future__ import annotations
@@ -24,15 +25,14 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
-from scipy import stats
+from pyro.infer import Predictive
+from pyro.infer.autoguide import AutoNormal
 
-from ..config import pick_steps, smoke_mode
+from ..config import pick_steps, resolve_smoke
 from ..engine import Trainer
-from ..plots.calibration import plot_reliability_curve, reliability_curve
-from ..plots.marginals import plot_marginals
-from ..plots.probability_map import plot_probability_map
+from ..plots.calibration import reliability_curve
 from ..reference import run_nuts, summarize
-from .base import ExerciseReport, choose_guide
+from .base import ExerciseReport, choose_guide, lazy_plots
 
 NAME = "logistic_regression"
 TITLE = "Bayesian logistic regression: African or not, from ruggedness and GDP (VI vs NUTS)"
@@ -105,6 +105,9 @@ def guide(x: torch.Tensor, y: torch.Tensor | None = None) -> None:
         pyro.sample(name, dist.Normal(loc, scale))
 
 
+GUIDES = {"manual": guide, "auto": AutoNormal}
+
+
 # -- data --------------------------------------------------------------------------------
 
 
@@ -149,9 +152,14 @@ def make_data(
     return SplitData(scaled[train], y[train], scaled[test], y[test], x_mean, x_std)
 
 
+def load_data(smoke: bool | None = None) -> SplitData:
+    """The course's split (seed 0, 30% held out), made once per session (the same in smoke
+    mode: 170 countries are few, smoke mode only shortens the runs)."""
+    return _course_split()
+
+
 @functools.lru_cache(maxsize=1)
-def default_data() -> SplitData:
-    """The course's split (seed 0, 30% held out), loaded once per session."""
+def _course_split() -> SplitData:
     return make_data()
 
 
@@ -159,17 +167,18 @@ def default_data() -> SplitData:
 
 
 def make_trainer(
-    data: SplitData | None = None, guide_choice="manual", seed: int = 0, **options
+    data: SplitData | None = None, guide="manual", seed: int = 0, **options
 ) -> Trainer:
-    """A Trainer on the training countries; ``guide_choice`` is "manual" (:func:`guide`),
-    "auto" (``AutoNormal``) or your own guide; ``options`` override :data:`DEFAULT_OPTIONS`."""
-    data = data or default_data()
-    chosen = choose_guide(guide_choice, model, guide)
+    """A Trainer on the training countries of ``data`` (default :func:`load_data`), kept as
+    ``trainer.context`` for the plots; ``guide`` is "manual" (:func:`guide`), "auto"
+    (``AutoNormal``) or your own guide; ``options`` override :data:`DEFAULT_OPTIONS`."""
+    data = load_data() if data is None else data
     return Trainer(
         model,
-        chosen,
+        choose_guide(guide, GUIDES, model),
         args=(data.x_train, data.y_train),
         seed=seed,
+        context=data,
         **{**DEFAULT_OPTIONS, **options},
     )
 
@@ -180,8 +189,6 @@ def vi_samples(trainer: Trainer, num_samples: int = 2000) -> dict[str, torch.Ten
     The guide is run once, vectorised over the draws (``parallel=True``): much faster than
     one call per draw, which is what ``trainer.sample_posterior`` does.
     """
-    from pyro.infer import Predictive
-
     with trainer.activated(), torch.no_grad():
         samples = Predictive(trainer.guide, num_samples=num_samples, parallel=True)(*trainer.args)
     return {name: samples[name].detach().reshape(-1) for name in SITES}
@@ -191,10 +198,15 @@ def nuts_samples(
     data: SplitData | None = None, seed: int = 0, smoke: bool | None = None, **options
 ) -> dict[str, torch.Tensor]:
     """The reference posterior by NUTS (300 warmup + 400 draws; 100 + 100 in smoke mode)."""
-    data = data or default_data()
-    use_smoke = smoke_mode() if smoke is None else smoke
-    settings = {**(NUTS_SMOKE if use_smoke else NUTS_FULL), **options}
+    data = load_data() if data is None else data
+    settings = {**(NUTS_SMOKE if resolve_smoke(smoke) else NUTS_FULL), **options}
     return run_nuts(model, args=(data.x_train, data.y_train), seed=seed, **settings)
+
+
+def reference(data: SplitData | None = None, seed: int = 0, smoke: bool | None = None) -> dict:
+    """The NUTS answer: mean, std and 95% interval of each coefficient,
+    {site: {"mean", "std", "q0.025", "q0.5", "q0.975"}}."""
+    return summarize(nuts_samples(data, seed=seed, smoke=smoke))
 
 
 def predict_proba(samples: dict, x: torch.Tensor) -> torch.Tensor:
@@ -217,61 +229,13 @@ def majority_rate(y_train, y_test) -> float:
     return float((torch.as_tensor(y_test) == guess).float().mean())
 
 
-# -- plots -------------------------------------------------------------------------------
-
-
-def plot_map(
-    samples: dict, data: SplitData, num_grid: int = 80, ax=None, title=None, colorbar=True
-):
-    """Posterior mean P(African) over (ruggedness, log GDP) in raw units, with the
-    training (and test) countries on top."""
-    x_raw = data.raw(torch.cat([data.x_train, data.x_test]))
-    y = torch.cat([data.y_train, data.y_test])
-    low, high = x_raw.min(0).values, x_raw.max(0).values
-    pad = 0.05 * (high - low)
-    grid1 = torch.linspace(float(low[0] - pad[0]), float(high[0] + pad[0]), num_grid)
-    grid2 = torch.linspace(float(low[1] - pad[1]), float(high[1] + pad[1]), num_grid)
-    mesh = torch.stack(torch.meshgrid(grid1, grid2, indexing="ij"), dim=-1).reshape(-1, 2)
-    prob = predict_proba(samples, data.standardise(mesh)).reshape(num_grid, num_grid)
-    return plot_probability_map(
-        grid1,
-        grid2,
-        prob,
-        x_raw,
-        y,
-        xlabel=FEATURES[0],
-        ylabel=FEATURES[1],
-        class_names=("not African", "African"),
-        title=title or "Posterior mean probability that a country is African",
-        ax=ax,
-        colorbar=colorbar,
-    )
-
-
-def plot_coefficients(vi: dict, nuts: dict, axes=None):
-    """Posterior of each coefficient: VI draws against NUTS draws (kernel density estimates)."""
-    grids, densities = {}, {"NUTS (reference)": {}, "VI": {}}
-    for name in SITES:
-        both = torch.cat([vi[name], nuts[name]]).numpy()
-        grids[name] = np.linspace(both.min(), both.max(), 200)
-        for label, samples in (("NUTS (reference)", nuts), ("VI", vi)):
-            densities[label][name] = stats.gaussian_kde(samples[name].numpy())(grids[name])
-    return plot_marginals(grids, densities, title="Posterior of {}", axes=axes)
-
-
-def live_plot(trainer: Trainer, ax) -> None:
-    """The probability map of the current guide (for the training panel)."""
-    ax.clear()
-    plot_map(vi_samples(trainer, 300), default_data(), num_grid=40, ax=ax, colorbar=False)
-
-
 def train(
     num_steps: int | None = None, seed: int = 0, smoke: bool | None = None, progress: bool = True
 ) -> ExerciseReport:
     """Train VI, run NUTS and evaluate on the held-out countries
     (``vilab run logistic_regression``)."""
     num_steps = num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, smoke)
-    data = default_data()
+    data = load_data(smoke)
     trainer = make_trainer(data, seed=seed)
     trainer.run(num_steps, progress=progress)
     vi, nuts = vi_samples(trainer), nuts_samples(data, seed=seed, smoke=smoke)
@@ -300,17 +264,13 @@ def train(
             "observed": _nan_to_none(curve.observed),
             "counts": curve.counts.tolist(),
         },
+        "nuts_draws": {name: nuts[name].tolist() for name in SITES},  # for plots.figures
     }
-    reliability = plot_reliability_curve(
-        curve.mean_predicted, curve.observed, curve.counts, label="VI, held-out countries"
-    )
-    figures = {
-        "probability_map": plot_map(vi, data).figure,
-        "reliability": reliability.figure,
-        "coefficients": plot_coefficients(vi, nuts)[0].figure,
-    }
-    return ExerciseReport(NAME, {"VI": trainer}, summary, figures)
+    return ExerciseReport(NAME, {"VI": trainer}, summary)
 
 
 def _nan_to_none(values) -> list:
     return [None if np.isnan(v) else float(v) for v in values]
+
+
+__getattr__ = lazy_plots(__name__)

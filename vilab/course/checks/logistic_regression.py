@@ -20,7 +20,7 @@ MEAN_TOL, SD_TOL = 0.3, 0.5
 
 def model(answer, data=None) -> object:
     """intercept, w_rugged, w_gdp ~ Normal(0, 2.5); africa_i ~ Bernoulli(logits=...)."""
-    data = data or exercise.default_data()
+    data = exercise.load_data() if data is None else data
     return check_model(
         "the logistic regression model", answer, exercise.model, (data.x_train, data.y_train)
     )
@@ -39,7 +39,7 @@ def _nuts_moments(data) -> dict:
 
 def guide(answer, data=None, model=exercise.model) -> object:
     """One Normal per coefficient; trained briefly and compared with a short NUTS run."""
-    data = data or exercise.default_data()
+    data = exercise.load_data() if data is None else data
     return check_guide(
         "the mean-field guide of the three coefficients",
         answer,
