@@ -127,7 +127,7 @@ def test_the_big_exercises_train_on_the_gpu(exercise, shared_data):
     if exercise == "bnn":
         from vilab.exercises.bnn_methods import make_trainer
 
-        trainer = make_trainer("mean_field", device="cuda")
+        trainer = make_trainer(method="mean_field", device="cuda")
     elif exercise == "factor_analysis":
         from vilab.exercises.factor_analysis import make_trainer
 

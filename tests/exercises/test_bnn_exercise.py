@@ -72,9 +72,9 @@ def test_bad_settings_are_explained(data, kwargs, match):
 
 def test_nuts_is_not_a_trainer_and_unknown_methods_list_the_choices():
     with pytest.raises(ValueError, match="sample_nuts"):
-        make_trainer("nuts")
+        make_trainer(method="nuts")
     with pytest.raises(ValueError, match="mean_field"):
-        make_trainer("laplace")
+        make_trainer(method="laplace")
 
 
 def test_uncertainty_profile_averages_the_sd_over_each_region():
@@ -123,7 +123,7 @@ def test_same_seed_same_training(data):
     x, y = data
     losses = []
     for _ in range(2):
-        trainer = make_trainer("mean_field_small", x, y, seed=3)
+        trainer = make_trainer((x, y), seed=3, method="mean_field_small")
         trainer.step(20)
         losses.append(list(trainer.history.loss))
     assert losses[0] == losses[1]
@@ -134,7 +134,7 @@ def test_live_plot_draws_the_current_band(results):
 
     trainer = results["mean_field_small"].trainer
     fig, ax = plt.subplots()
-    bnn.live_plot(trainer, ax)
+    bnn.plots.live_plot(trainer, ax)
     assert "2000 steps" in ax.get_title()
     assert len(ax.collections) >= 2  # epistemic and predictive bands (and the gap)
     assert pyro.get_param_store().keys() == set()  # the trainer's params stayed private
@@ -147,5 +147,7 @@ def test_train_reports_every_method():
     for profile in summary["profiles"].values():
         assert set(REGIONS) | {"gap/dense", "beyond/dense"} <= set(profile)
     assert {"sigma", "train_rmse"} <= set(summary["learned_noise"])
-    assert "plain_nn" in summary and "predictive_nuts" in report.figures
+    figures = bnn.plots.figures(report)
+    assert "plain_nn" in summary and "predictive_nuts" in figures
+    assert {f"predictive_{name}" for name in METHODS} | {"plain_nn", "profiles"} == set(figures)
     assert len(report.trainers) == sum(m.inference != "nuts" for m in METHODS.values())

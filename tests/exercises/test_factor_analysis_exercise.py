@@ -24,7 +24,7 @@ def data(shared_data_dir):
 
 @pytest.fixture(scope="module")
 def reference(data):
-    return ex.sklearn_reference(data)
+    return ex.reference(data)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_live_plot_shows_the_digits(trainer):
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots()
-    ex.live_plot(trainer, ax)
+    ex.plots.live_plot(trainer, ax)
     assert len(ax.collections) == 3 and f"step {NUM_STEPS}" in ax.get_title()
 
 
@@ -118,4 +118,5 @@ def test_train_smoke_report_is_complete(shared_data_dir, monkeypatch):
     loglik = report.summary["heldout_loglik_per_image"]
     assert np.isfinite(loglik["vilab"]) and np.isfinite(loglik["sklearn"])
     assert report.summary["heldout_elbo_per_image"] <= loglik["vilab"]
-    assert {"factors", "latent_space", "reconstructions", "manifold"} <= set(report.figures)
+    figures = ex.plots.figures(report)
+    assert {"factors", "latent_space", "reconstructions", "manifold"} == set(figures)

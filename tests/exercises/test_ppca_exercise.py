@@ -167,15 +167,15 @@ def test_live_plot_draws_the_current_direction(vi_trainer):
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots()
-    ex.live_plot(vi_trainer, ax)
+    ex.plots.live_plot(vi_trainer, ax)
     assert len(ax.lines) == 2 and f"step {NUM_STEPS}" in ax.get_title()
 
 
 def test_mnist_projection_spans_the_principal_subspace(shared_data):
-    x, y, mean = ex.load_mnist_centred(num_instances=300)
+    x, y, mean = ex.load_mnist_centred(num_instances=300)  # a CentredImages: unpacks
     assert x.shape == (300, 784) and set(y.tolist()) == {0, 1, 2}
     assert float(x.mean(0).abs().max()) < 1e-5 and float(mean.max()) > 0.5
-    trainer = ex.make_mnist_trainer(x, seed=0)
+    trainer = ex.make_mnist_trainer(ex.CentredImages(x, y, mean), seed=0)
     trainer.run(150, progress=False)
     w_ml = ex.closed_form_ml(x, 2, ex.MNIST_NOISE_SCALE)
     assert ex.subspace_cosine(ex.loadings(trainer), w_ml) > 0.95
@@ -191,5 +191,7 @@ def test_train_smoke_report_is_complete(shared_data):
     json.dumps(report.summary)
     assert isinstance(summary["map_bias"], float)
     assert summary["cosine_with_ml"]["vi"] > 0.99 and summary["cosine_with_ml"]["map"] > 0.99
-    assert {"directions", "criticism", "w_posterior"} <= set(report.figures)
     assert set(report.trainers) >= {"MAP", "VI"}
+    figures = ex.plots.figures(report)
+    assert {"directions", "criticism", "w_posterior"} <= set(figures)
+    assert ("mnist_projection" in figures) == ("skipped" not in report.summary["mnist"])

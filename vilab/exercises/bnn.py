@@ -3,7 +3,9 @@ know?
 
 Data: y = 0.5 x + 7 sin(0.75 x) + Normal(0, 3^2), with x in [-10, 0] and [5, 10] and no
 data in the gap 0 < x < 5 (:func:`vilab.datasets.make_bnn_data`). Network: one hidden tanh
-layer with Normal(0, 1) weights, inputs divided by 5 (:mod:`.bnn_model`).
+layer with Normal(0, 1) weights, inputs divided by 5 (:mod:`.bnn_model`); the methods and
+their settings are in :mod:`.bnn_methods`, the pictures in ``bnn.plots``
+(:mod:`.bnn_figures`).
 
 The exercise, in order:
 
@@ -25,19 +27,21 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import pick_steps
-from ..datasets import make_bnn_data
+from ..config import pick_steps, resolve_smoke
 from ..engine import Trainer
-from ..plots.predictive import plot_fit, plot_predictive, plot_uncertainty_profile
-from .base import ExerciseReport
+from .base import ExerciseReport, lazy_plots
 from .bnn_methods import (
+    DEFAULT_OPTIONS,
     GAP,
     GRID,
+    GUIDES,
     METHODS,
     PLAIN_NN_STEPS,
     REGIONS,
+    BNNContext,
     Method,
     get_method,
+    load_data,
     make_trainer,
     mean_functions,
     noise_sd,
@@ -50,30 +54,34 @@ from .bnn_model import fit_plain_nn, mean_function, model
 
 NAME = "bnn"
 TITLE = "Bayesian neural network: uncertainty in a gap of the data"
-NUM_POINTS, DATA_SEED, TRUE_NOISE_SD = 600, 0, 3.0
+FULL_STEPS, SMOKE_STEPS = METHODS["mean_field"].num_steps, METHODS["mean_field"].smoke_steps
+TRUE_NOISE_SD = 3.0
 PLAIN_NN = {"hidden": 50, "num_steps": PLAIN_NN_STEPS, "smoke_steps": 200, "lr": 0.01}
 NUM_FUNCTION_SAMPLES = 500
+guide = GUIDES["mean_field"]  # the course's guide: AutoNormal, built on the model by make_trainer
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "GAP",
     "GRID",
+    "GUIDES",
     "METHODS",
     "REGIONS",
+    "BNNContext",
     "Method",
+    "fit_plain_nn",
+    "load_data",
     "make_trainer",
+    "mean_function",
     "model",
+    "guide",
     "sample_nuts",
     "uncertainty_profile",
     "fit_method",
     "method_result",
+    "reference",
     "train",
-    "live_plot",
 ]
-
-
-def load_data() -> tuple[torch.Tensor, torch.Tensor]:
-    """The exercise's data set: 600 points, seed 0 (400 left of the gap, 200 right)."""
-    return make_bnn_data(num_points=NUM_POINTS, seed=DATA_SEED)
 
 
 @dataclass
@@ -143,75 +151,11 @@ def fit_method(
         warmup = pick_steps(method.warmup_steps, method.smoke_steps, smoke)
         source = sample_nuts(method, x, y, num_samples=steps, warmup_steps=warmup, seed=seed)
     else:
-        source = make_trainer(method, x, y, seed=seed)
+        source = make_trainer((x, y), seed=seed, method=name)
         source.run(
             num_steps or pick_steps(method.num_steps, method.smoke_steps, smoke), progress=progress
         )
     return method_result(name, source, time.perf_counter() - start)
-
-
-def plot_method(result: MethodResult, x, y, ax=None):
-    """The posterior predictive of one method, its profile in the title."""
-    p = result.profile
-    title = (
-        f"{result.method.label}\nsd of f: dense {p['dense']:.2f}, gap {p['gap']:.2f}, "
-        f"beyond {p['beyond']:.2f}"
-    )
-    return plot_predictive(
-        GRID,
-        result.functions.mean(0),
-        result.functions.std(0),
-        x,
-        y,
-        predictive_sd=result.predictive_sd,
-        mean_functions=result.functions,
-        gaps=[GAP],
-        ax=ax,
-        title=title,
-    )
-
-
-def plot_plain_nn(weights: dict, x, y, ax=None):
-    """The plain network's single curve over the data."""
-    return plot_fit(
-        GRID,
-        mean_function(GRID, **weights),
-        x,
-        y,
-        gaps=[GAP],
-        ax=ax,
-        title="Plain neural network (least squares): no uncertainty at all",
-        label="plain NN fit",
-    )
-
-
-def plot_profiles(results: dict, ax=None):
-    """sd of the mean function against x for every method, regions shaded."""
-    sds = {r.method.label: r.functions.std(0) for r in results.values()}
-    return plot_uncertainty_profile(GRID, sds, REGIONS, ax=ax)
-
-
-def live_plot(trainer, ax) -> None:
-    """The current posterior predictive band of a BNN Trainer, drawn on ``ax`` (for the
-    training panel: watch the band form while the ELBO climbs)."""
-    x, y = trainer.args[:2]
-    weights = posterior_weights(trainer, 100)
-    functions = mean_functions(weights)
-    noise_scale = getattr(trainer.model, "keywords", {}).get("noise_scale", 1.0)
-    predictive_sd = (functions.var(0) + noise_sd(weights, noise_scale) ** 2).sqrt()
-    ax.clear()
-    plot_predictive(
-        GRID,
-        functions.mean(0),
-        functions.std(0),
-        x,
-        y,
-        predictive_sd=predictive_sd,
-        mean_functions=functions,
-        gaps=[GAP],
-        ax=ax,
-        title=f"Posterior predictive after {trainer.num_steps_done} steps",
-    )
 
 
 def profile_table(results: dict) -> str:
@@ -250,12 +194,22 @@ def summarize(results: dict, x, y) -> dict:
     return summary
 
 
+def reference(data=None) -> dict:
+    """What the exact posterior says (NUTS on the 10-unit network, class settings): the sd
+    of the mean function in each region and the ratios gap/dense, beyond/dense."""
+    x, y = load_data() if data is None else data
+    result = fit_method("nuts", x, y, smoke=False)
+    return {"method": result.method.label, **result.profile, **ratios(result.profile)}
+
+
 def train(
     num_steps: int | None = None, seed: int = 0, smoke: bool | None = None, progress: bool = True
 ) -> ExerciseReport:
     """Every method of :data:`METHODS` on the exercise's data (what ``vilab run bnn`` does).
-    ``num_steps`` overrides the SVI steps of all VI methods."""
-    x, y = load_data()
+    ``num_steps`` overrides the SVI steps of all VI methods. The summary keeps what the
+    figures need beyond the trainers: the plain network's weights and the NUTS draws."""
+    smoke = resolve_smoke(smoke)
+    x, y = load_data(smoke)
     plain = fit_plain_nn(
         x,
         y,
@@ -267,13 +221,16 @@ def train(
     results = {name: fit_method(name, x, y, num_steps, seed, smoke, progress) for name in METHODS}
     summary = summarize(results, x, y)
     plain_rmse = float((mean_function(x, **plain) - y).pow(2).mean().sqrt())
-    summary["plain_nn"] = {"train_rmse": plain_rmse}
-    figures = {
-        "plain_nn": plot_plain_nn(plain, x, y).figure,
-        "profiles": plot_profiles(results).figure,
+    summary["plain_nn"] = {"train_rmse": plain_rmse, "weights": _lists(plain)}
+    summary["posterior_samples"] = {
+        name: _lists(r.weights) for name, r in results.items() if r.trainer is None
     }
-    figures.update(
-        {f"predictive_{name}": plot_method(r, x, y).figure for name, r in results.items()}
-    )
     trainers = {r.method.label: r.trainer for r in results.values() if r.trainer is not None}
-    return ExerciseReport(NAME, trainers, summary, figures)
+    return ExerciseReport(NAME, trainers, summary)
+
+
+def _lists(weights: dict) -> dict:
+    return {name: value.tolist() for name, value in weights.items()}
+
+
+__getattr__ = lazy_plots(__name__)

@@ -22,12 +22,17 @@ import torch
 from pyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
 from pyro.infer.autoguide.initialization import init_to_sample, init_to_value
 
+from ..datasets import make_bnn_data
 from ..device import resolve_device, to_device
 from ..engine import Trainer
 from ..reference import run_nuts
+from ..validation import one_of
+from .base import choose_guide
 from .bnn_model import WEIGHT_SITES, fit_plain_nn, mean_function, model
 
 GUIDES = {"mean_field": AutoNormal, "full_rank": AutoMultivariateNormal}
+DEFAULT_OPTIONS = {"jit": True}  # every method; its lr and particles come from its Method
+NUM_POINTS, DATA_SEED = 600, 0
 GAP = (0.0, 5.0)  # no training data in 0 < x < 5
 # Where the spread of the mean functions is compared (uncertainty_profile):
 REGIONS = {"dense": (-8.0, -2.0), "gap": (1.0, 4.0), "beyond": (11.0, 15.0)}
@@ -102,12 +107,27 @@ METHODS = {
 def get_method(method: str | Method) -> Method:
     if isinstance(method, Method):
         return method
-    if method not in METHODS:
-        raise ValueError(
-            f"Unknown method {method!r}. Choose one of {sorted(METHODS)}, or "
-            f"pass a Method(...) of your own."
-        )
-    return METHODS[method]
+    return METHODS[
+        one_of("method", method, METHODS, fix="pass a name of bnn.METHODS or a Method(...).")
+    ]
+
+
+def load_data(smoke: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exercise's data set, ``(x, y)``: 600 points, seed 0 (400 left of the gap, 200
+    right). The same in smoke mode (``smoke`` is accepted for the common shape): 600 points
+    cost nothing, and fewer would change the gap the exercise is about."""
+    return make_bnn_data(num_points=NUM_POINTS, seed=DATA_SEED)
+
+
+@dataclass(frozen=True)
+class BNNContext:
+    """What a BNN trainer was made for (``trainer.context``): its data and its method, so
+    its plots draw its own data with its own noise."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    method: Method
+    name: str  # the key of METHODS, or "custom" for a Method(...) of your own
 
 
 def bound_model(method: str | Method, model_fn=None):
@@ -119,12 +139,20 @@ def bound_model(method: str | Method, model_fn=None):
 
 
 def make_trainer(
-    method: str | Method = "mean_field", x=None, y=None, seed: int = 0, model=None, **options
+    data=None,
+    guide=None,
+    seed: int = 0,
+    method: str | Method = "mean_field",
+    model=None,
+    **options,
 ) -> Trainer:
-    """A Trainer for an SVI method of :data:`METHODS` on data ``x, y`` (default: the
-    exercise's data set), on the exercise's model or yours (``model=``, with the arguments
-    ``(x, y, hidden, noise_scale)``). ``options`` go to the Trainer (e.g. ``lr=0.02``); the
-    ELBO is JIT-compiled, which makes these small steps about four times faster."""
+    """A Trainer for an SVI method of :data:`METHODS` on ``data = (x, y)`` (default:
+    :func:`load_data`), on the exercise's model or yours (``model=``, with the arguments
+    ``(x, y, hidden, noise_scale)``). ``guide`` is None for the method's own (AutoNormal,
+    mean field, for the course's BNN), a name of :data:`GUIDES`, or a guide of your own.
+    ``options`` go to the Trainer (e.g. ``lr=0.02``); the ELBO is JIT-compiled, which makes
+    these small steps about four times faster."""
+    name = method if isinstance(method, str) else "custom"
     method = get_method(method)
     if method.inference not in GUIDES:
         raise ValueError(
@@ -132,28 +160,43 @@ def make_trainer(
             f"use sample_nuts({method.inference!r}) for NUTS, or one of "
             f"{sorted(name for name, m in METHODS.items() if m.inference in GUIDES)} here."
         )
-    if x is None or y is None:
-        from ..datasets import make_bnn_data
-
-        x, y = make_bnn_data()
+    x, y = _check_data(load_data() if data is None else data)
     bound = bound_model(method, model)
-    start = plain_start(method, x, y, seed) if method.warm_start else {}
-    device = resolve_device(options.get("device", "cpu"))  # the guide's starting point too
-    guide = GUIDES[method.inference](
-        bound,
-        init_loc_fn=init_loc_fn(to_device(start, device), device),
-        init_scale=method.init_scale,
-    )
+    guide = method.inference if guide is None else guide
+    if isinstance(guide, str) and guide in GUIDES:  # the guide's starting point too
+        start = plain_start(method, x, y, seed) if method.warm_start else {}
+        device = resolve_device(options.get("device", "cpu"))
+        guide = GUIDES[guide](
+            bound,
+            init_loc_fn=init_loc_fn(to_device(start, device), device),
+            init_scale=method.init_scale,
+        )
+    guide = choose_guide(guide, GUIDES, bound)  # yours passes; an unknown name is explained
     settings = {
+        **DEFAULT_OPTIONS,
         "lr": method.lr,
-        "jit": True,
         "num_particles": method.num_particles,
         "vectorize_particles": method.num_particles > 1,
         **options,
     }
     if method.lr_decay != 1.0:
         settings = {"optim": "clipped_adam", "optim_args": {"lrd": method.lr_decay}, **settings}
-    return Trainer(bound, guide, args=(x, y), seed=seed, **settings)
+    context = BNNContext(x, y, method, name)
+    return Trainer(bound, guide, args=(x, y), seed=seed, context=context, **settings)
+
+
+def _check_data(data) -> tuple[torch.Tensor, torch.Tensor]:
+    if (
+        isinstance(data, (tuple, list))
+        and len(data) == 2
+        and all(isinstance(v, torch.Tensor) and v.ndim == 1 for v in data)
+        and len(data[0]) == len(data[1])
+    ):
+        return data[0], data[1]
+    raise ValueError(
+        f"data must be a pair (x, y) of 1-D tensors of the same length, got "
+        f"{type(data).__name__}. Fix: data=bnn.load_data(), or data=(x, y) of your own."
+    )
 
 
 def init_loc_fn(values: dict | None = None, device="cpu"):
@@ -185,9 +228,7 @@ def sample_nuts(
     Only practical for small networks (about 10 to 20 hidden units)."""
     method = get_method(method)
     if x is None or y is None:
-        from ..datasets import make_bnn_data
-
-        x, y = make_bnn_data()
+        x, y = load_data()
     return run_nuts(
         bound_model(method),
         args=(x, y),

@@ -17,6 +17,8 @@ import pyro
 import pyro.distributions as dist
 import torch
 
+from ..validation import real_number, whole_number
+
 X_SCALE = 5.0  # u = x / 5: the data x in [-10, 10] become u in [-2, 2]
 PRIOR_SCALE = 1.0  # every weight and bias ~ Normal(0, 1)
 NOISE_PRIOR_SCALE = 5.0  # sigma ~ HalfNormal(5) when the noise is learned
@@ -92,22 +94,18 @@ def fit_plain_nn(
     return {name: value.detach() for name, value in weights.items()}
 
 
-def _check_hidden(hidden) -> None:
-    if isinstance(hidden, bool) or not isinstance(hidden, int) or hidden < 1:
-        raise ValueError(
-            f"hidden (the number of hidden units) must be a whole number >= 1, got {hidden!r}. "
-            f"The course uses 50 to 250; NUTS is only practical for about 10 to 20."
-        )
+def _check_hidden(hidden) -> int:
+    return whole_number(
+        "hidden (the number of hidden units)",
+        hidden,
+        fix="the course uses 50 to 250; NUTS is only practical for about 10 to 20.",
+    )
 
 
 def _check_noise_scale(noise_scale) -> float:
-    if (
-        not isinstance(noise_scale, (int, float))
-        or isinstance(noise_scale, bool)
-        or noise_scale <= 0
-    ):
-        raise ValueError(
-            f"noise_scale must be a positive number (the sd of y around f(x)) or None to learn "
-            f"it, got {noise_scale!r}. The course fixes it at 1.0."
-        )
-    return float(noise_scale)
+    return real_number(
+        "noise_scale (the sd of y around f(x))",
+        noise_scale,
+        positive=True,
+        fix="the course fixes it at 1.0; pass None to learn it.",
+    )

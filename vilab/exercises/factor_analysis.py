@@ -10,7 +10,7 @@ VAE's decoder weights. Guide (encoder): q(z_n | x_n) = N(loc_n, diag(scale_n^2))
 For this model the exact posterior p(z_n | x_n) is Gaussian with a mean linear in x_n and a
 covariance the same for every image, so the linear encoder can be exact and maximising the
 ELBO reaches maximum likelihood. The reference is scikit-learn's ``FactorAnalysis`` (EM on
-the same data); both are scored by the exact held-out log-likelihood
+the same data, :func:`reference`); both are scored by the exact held-out log-likelihood
 x ~ N(mu, W W^T + diag(psi)), averaged per image (``FactorAnalysis.score``).
 
 The noise floor: pixels that are 0 in every training image would drive psi_d to 0 and the
@@ -20,7 +20,6 @@ x + N(0, 0.03^2) jitter drawn once with a fixed seed, so every psi_d stays >= ~9
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +29,13 @@ import torch
 from pyro.distributions import constraints
 from pyro.infer import TraceMeanField_ELBO
 
-from ..config import pick_steps, smoke_mode
-from ..datasets import DataSourceNotice, load_mnist
+from ..config import pick_steps, resolve_smoke
+from ..data_matrix import check_data_matrix, check_latent_dim
+from ..datasets import load_mnist_split
 from ..engine import Trainer
-from ..plots.latent import plot_latent_scatter, plot_manifold, plot_reconstructions
-from ..plots.loadings import canonical_rotation, plot_loading_images
-from .base import ExerciseReport
-from .ppca import check_data_matrix, check_latent_dim
+from ..plots.loadings import canonical_rotation
+from ..validation import real_number
+from .base import ExerciseReport, choose_guide, lazy_plots
 
 NAME = "factor_analysis"
 TITLE = "Factor analysis on MNIST: a linear VAE against scikit-learn's FactorAnalysis"
@@ -77,27 +76,22 @@ def load_data(
     """The first ``num_train + num_heldout`` MNIST test-split images of ``digits`` (2,000 +
     500; 300 + 100 in smoke mode), pixels in [0, 1] plus N(0, jitter_scale^2) noise drawn
     with ``seed``; the first ``num_train`` train, the rest are held out."""
-    small = smoke_mode() if smoke is None else smoke
+    small = resolve_smoke(smoke)
     num_train = num_train or (SMOKE_TRAIN if small else NUM_TRAIN)
     num_heldout = num_heldout or (SMOKE_HELDOUT if small else NUM_HELDOUT)
-    if not jitter_scale >= 0:
-        raise ValueError(f"Expected jitter_scale >= 0, got {jitter_scale!r}.")
-    with warnings.catch_warnings():  # the notice names a local path; data.source keeps it
-        warnings.simplefilter("ignore", DataSourceNotice)
-        mnist = load_mnist(
-            "test",
-            num_instances=num_train + num_heldout,
-            digits=list(digits),
-            data_dir=data_dir,
-            progress=False,
+    if real_number("jitter_scale", jitter_scale, fix="pass 0 (no jitter) or more.") < 0:
+        raise ValueError(
+            f"jitter_scale must be a number >= 0, got {jitter_scale!r}. Fix: pass 0 (no "
+            f"jitter) or more; the exercise uses {JITTER_SCALE}."
         )
-    noise = torch.randn(mnist.x.shape, generator=torch.Generator().manual_seed(seed))
-    x = mnist.x + jitter_scale * noise
+    mnist = load_mnist_split(num_train, num_heldout, digits=list(digits), data_dir=data_dir)
+    shape = (num_train + num_heldout, mnist.x_train.shape[1])
+    noise = jitter_scale * torch.randn(shape, generator=torch.Generator().manual_seed(seed))
     return FAData(
-        x[:num_train],
-        mnist.y[:num_train],
-        x[num_train:],
-        mnist.y[num_train:],
+        mnist.x_train + noise[:num_train],
+        mnist.y_train,
+        mnist.x_heldout + noise[num_train:],
+        mnist.y_heldout,
         float(jitter_scale),
         mnist.source,
     )
@@ -138,31 +132,33 @@ def guide(x, latent_dim=LATENT_DIM):
         pyro.sample("z", dist.Normal(loc, scale).to_event(1))
 
 
+GUIDES = {"linear_encoder": guide}
+
+
 def make_trainer(
     data: FAData | None = None,
+    guide="linear_encoder",
     seed: int = 0,
     latent_dim: int = LATENT_DIM,
-    smoke=None,
     model=None,
-    guide=None,
     **options,
 ) -> Trainer:
     """A Trainer on ``data.x_train`` (default :func:`load_data`) with the exercise's model and
     guide, or yours (``model=``, ``guide=``); ``options`` override :data:`DEFAULT_OPTIONS`.
-    The data ride along as ``trainer.data`` (for the plots)."""
-    data = data if data is not None else load_data(smoke=smoke)
+    The data ride along as ``trainer.context`` (for the plots)."""
+    data = load_data() if data is None else data
     x = check_data_matrix(data.x_train, "data.x_train")
     check_latent_dim(latent_dim, x.shape[1])
-    trainer = Trainer(
-        globals()["model"] if model is None else model,
-        globals()["guide"] if guide is None else guide,
+    model = globals()["model"] if model is None else model
+    return Trainer(
+        model,
+        choose_guide(guide, GUIDES, model),
         args=(x,),
         kwargs={"latent_dim": latent_dim},
         seed=seed,
+        context=data,
         **{**DEFAULT_OPTIONS, **options},
     )
-    trainer.data = data
-    return trainer
 
 
 # -- reading the answer -----------------------------------------------------------------
@@ -210,12 +206,14 @@ def elbo_per_image(trainer: Trainer, x, num_particles: int = 10) -> float:
         return -float(elbo.loss(model, guide, x.to(trainer.device), **trainer.kwargs)) / len(x)
 
 
-def sklearn_reference(data: FAData, latent_dim: int = LATENT_DIM, seed: int = 0) -> dict:
-    """scikit-learn's ``FactorAnalysis`` fitted on the same ``data.x_train``: its W (D x K),
-    mu, psi, average log-likelihood of the training and held-out images, EM iterations and
-    the fitted ``estimator`` (its ``transform`` gives sklearn's latent means)."""
+def reference(data: FAData | None = None, latent_dim: int = LATENT_DIM, seed: int = 0) -> dict:
+    """scikit-learn's ``FactorAnalysis`` (EM) fitted on the same ``data.x_train`` (default
+    :func:`load_data`): its W (D x K), mu, psi, average log-likelihood of the training and
+    held-out images, EM iterations and the fitted ``estimator`` (its ``transform`` gives
+    sklearn's latent means)."""
     from sklearn.decomposition import FactorAnalysis
 
+    data = load_data() if data is None else data
     x_train, x_heldout = (np.asarray(v, dtype=np.float64) for v in (data.x_train, data.x_heldout))
     fa = FactorAnalysis(n_components=latent_dim, random_state=seed).fit(x_train)
     return {
@@ -248,18 +246,6 @@ def decoder_mean(trainer: Trainer):
     return decode
 
 
-def live_plot(trainer: Trainer, ax) -> None:
-    """Held-out images in latent space coloured by digit: watch the clusters form."""
-    data = trainer.data
-    ax.clear()
-    plot_latent_scatter(
-        latent_codes(trainer, data.x_heldout),
-        data.y_heldout,
-        ax=ax,
-        title=f"Held-out digits in latent space, step {trainer.num_steps_done}",
-    )
-
-
 def train(
     num_steps: int | None = None, seed: int = 0, smoke: bool | None = None, progress: bool = True
 ) -> ExerciseReport:
@@ -267,42 +253,32 @@ def train(
     data = load_data(smoke=smoke, seed=seed)
     trainer = make_trainer(data, seed=seed)
     trainer.run(num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, smoke), progress=progress)
-    reference = sklearn_reference(data, seed=seed)
+    answer = reference(data, seed=seed)
     heldout = trainer_log_likelihood(trainer, data.x_heldout)
     psi = trainer.param("psi")
     summary = {
         "heldout_loglik_per_image": {
             "vilab": heldout,
-            "sklearn": reference["heldout_loglik"],
-            "relative_difference": abs(heldout - reference["heldout_loglik"])
-            / abs(reference["heldout_loglik"]),
+            "sklearn": answer["heldout_loglik"],
+            "relative_difference": abs(heldout - answer["heldout_loglik"])
+            / abs(answer["heldout_loglik"]),
         },
         "train_loglik_per_image": {
             "vilab": trainer_log_likelihood(trainer, data.x_train),
-            "sklearn": reference["train_loglik"],
+            "sklearn": answer["train_loglik"],
         },
         "heldout_elbo_per_image": elbo_per_image(trainer, data.x_heldout),
-        "psi_min": {"vilab": float(psi.min()), "sklearn": float(reference["psi"].min())},
+        "psi_min": {"vilab": float(psi.min()), "sklearn": float(answer["psi"].min())},
         "jitter_scale": data.jitter_scale,
         "latent_dim": LATENT_DIM,
         "digits": list(DIGITS),
         "num_train": len(data.x_train),
         "num_heldout": len(data.x_heldout),
         "num_steps": trainer.num_steps_done,
-        "sklearn_em_iterations": reference["n_iter"],
+        "sklearn_em_iterations": answer["n_iter"],
+        "sklearn_loadings": answer["w"].tolist(),  # D x K, for the factor images
     }
-    figures = {
-        "factors": plot_loading_images(
-            {"vilab VI": trainer.param("w"), "scikit-learn": reference["w"]}
-        ).figure,
-        "latent_space": plot_latent_scatter(
-            latent_codes(trainer, data.x_heldout),
-            data.y_heldout,
-            title="Held-out digits: means of q(z|x)",
-        ).figure,
-        "reconstructions": plot_reconstructions(
-            data.x_heldout[:10], reconstruct(trainer, data.x_heldout[:10])
-        ).figure,
-        "manifold": plot_manifold(decoder_mean(trainer), grid_size=12).figure,
-    }
-    return ExerciseReport(NAME, {"VI": trainer}, summary, figures)
+    return ExerciseReport(NAME, {"VI": trainer}, summary)
+
+
+__getattr__ = lazy_plots(__name__)

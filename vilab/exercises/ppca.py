@@ -8,7 +8,7 @@ to a rotation (and sign), so fits are compared through W W^T and principal direc
 Guides: ``map_guide`` puts a point (Delta) on W and on every z_n, so maximising the ELBO
 maximises the joint density p(x, z, W): MAP. ``vi_guide`` is mean-field VI, q(W) q(z) with
 a Normal per entry. ``em_guide`` (variational EM) keeps a point W and a Normal q(z_n).
-Reference: the closed-form maximum-likelihood W of Tipping & Bishop,
+Reference (:func:`reference`): the closed-form maximum-likelihood W of Tipping & Bishop,
 W_ML = U_K (L_K - sigma^2 I)^(1/2), from the top-K eigenpairs of S = X^T X / N.
 
 The lesson: joint MAP is *not* maximum likelihood. Profiling the z_n out of log p(x, z, W)
@@ -19,40 +19,44 @@ it, at a^2 = s sqrt(N lambda) - sigma^2 (:func:`joint_map_norms`). VI keeps q(z_
 spread and lands on W_ML when N >> D. (Rescaling W -> cW, z -> z/c changes the mean-field
 ELBO only through the entropies, by (D - N) K log c, plus the priors: with D = 784 pixels
 and few images, q(W)'s entropy pulls |W| up, so the MNIST part uses ``em_guide``.)
+
+The pictures are in ``ppca.plots`` (:mod:`.ppca_figures`).
 """
 
 from __future__ import annotations
 
-import warnings
+from typing import NamedTuple
 
-import numpy as np
 import pyro
 import pyro.distributions as dist
 import pyro.poutine as poutine
 import torch
 from pyro.distributions import constraints
 
-from ..config import pick_steps, smoke_mode
-from ..datasets import DatasetUnavailable, DataSourceNotice, load_mnist, make_ppca_data
+from ..config import pick_steps, resolve_smoke
+from ..data_matrix import check_data_matrix, check_latent_dim
+from ..datasets import DatasetUnavailable, PPCAData, load_mnist_split, make_ppca_data
 from ..engine import Trainer
-from ..plots.latent import plot_latent_scatter
-from ..plots.loadings import (
-    align_loadings,
-    canonical_rotation,
-    plot_direction_over_data,
-    plot_generated_over_real,
-    plot_w_posterior,
+from ..plots.loadings import canonical_rotation
+from .base import ExerciseReport, choose_guide, lazy_plots
+from .ppca_closed_form import (
+    LATENT_DIM,
+    NOISE_SCALE,
+    W_SCALE,
+    closed_form_ml,
+    joint_map_norms,
+    marginal_log_likelihood,
+    relative_frobenius,
+    subspace_cosine,
 )
-from .base import ExerciseReport
 
 NAME = "ppca"
 TITLE = "Probabilistic PCA: MAP against VI, the closed-form ML answer and model criticism"
-LATENT_DIM, NOISE_SCALE, W_SCALE = 1, 0.5, 2.0
 NUM_POINTS, SMOKE_POINTS = 5000, 1000
 FULL_STEPS, SMOKE_STEPS = 1000, 150
 # VI: 5 vectorised particles and a learning rate decaying 0.4% per step take the noise of
 # the 5,000 local q(z_n) out of W; W W^T then settles within ~2% of the closed form.
-VI_OPTIONS = {
+DEFAULT_OPTIONS = {
     "lr": 0.1,
     "optim": "clipped_adam",
     "optim_args": {"lrd": 0.996},
@@ -64,6 +68,7 @@ VI_OPTIONS = {
 MAP_OPTIONS = {"lr": 0.1, "optim": "adam"}
 MNIST_DIGITS, MNIST_NOISE_SCALE = (0, 1, 2), 0.2  # sigma ~ ML estimate 0.21 for K=2
 MNIST_POINTS, MNIST_SMOKE_POINTS, MNIST_STEPS, MNIST_SMOKE_STEPS = 2000, 300, 600, 60
+MNIST_LABEL = "variational EM (MNIST)"  # the report's label of the MNIST trainer
 MNIST_OPTIONS = {
     "lr": 0.05,
     "optim": "clipped_adam",
@@ -72,40 +77,17 @@ MNIST_OPTIONS = {
 }
 
 
-def check_data_matrix(x, name: str = "x") -> torch.Tensor:
-    """``x`` as an (N, D) float tensor, or a TypeError/ValueError that says how to fix it."""
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"Expected {name} to be a torch.Tensor of shape (N, D), got "
-            f"{type(x).__name__}. Convert it with torch.as_tensor({name})."
-        )
-    if not x.is_floating_point():
-        raise TypeError(
-            f"Expected {name} to hold floats, got dtype {x.dtype}. Convert it, e.g. "
-            f"{name}.float() (or {name}.float() / 255 for 0-255 pixel values)."
-        )
-    if x.dim() != 2 or x.shape[0] < 2:
-        raise ValueError(
-            f"Expected {name} of shape (N, D) with N >= 2 points as rows, got shape "
-            f"{tuple(x.shape)}. Flatten images with {name}.reshape(len({name}), -1)."
-        )
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN/inf values: drop or impute those rows first.")
-    return x.float()
+class CentredImages(NamedTuple):
+    """MNIST images minus their mean image (N x 784), their digit labels and the mean."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    mean: torch.Tensor
 
 
-def check_latent_dim(latent_dim, data_dim: int) -> int:
-    """``latent_dim`` as a whole number between 1 and the data dimension D."""
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int):
-        raise TypeError(f"Expected latent_dim to be an int, got {latent_dim!r}.")
-    if not 1 <= latent_dim <= data_dim:
-        raise ValueError(
-            f"Expected 1 <= latent_dim <= {data_dim} (the data dimension), got {latent_dim}: "
-            f"a K-dimensional code can only span at most D directions."
-        )
-    return latent_dim
+def load_data(smoke: bool | None = None) -> PPCAData:
+    """The synthetic data set: 5,000 points in 2-D (1,000 in smoke mode), seed 0."""
+    return make_ppca_data(SMOKE_POINTS if resolve_smoke(smoke) else NUM_POINTS, seed=0)
 
 
 def model(x, latent_dim=LATENT_DIM, noise_scale=NOISE_SCALE, w_scale=W_SCALE):
@@ -159,89 +141,71 @@ def em_guide(x, latent_dim=LATENT_DIM, noise_scale=NOISE_SCALE, w_scale=W_SCALE)
     _local_normals(x.shape[0], latent_dim)
 
 
-GUIDES = {
-    "map": (map_guide, MAP_OPTIONS),
-    "vi": (vi_guide, VI_OPTIONS),
-    "em": (em_guide, VI_OPTIONS),
-}
+GUIDES = {"vi": vi_guide, "map": map_guide, "em": em_guide}  # the course's first
+guide = vi_guide
+# the Trainer options each method is tuned with ("em" shares VI's)
+METHOD_OPTIONS = {"vi": DEFAULT_OPTIONS, "map": MAP_OPTIONS, "em": DEFAULT_OPTIONS}
 
 
-# -- references ------------------------------------------------------------------------
+# -- the reference ----------------------------------------------------------------------
 
 
-def closed_form_ml(x, latent_dim: int = LATENT_DIM, noise_scale: float = NOISE_SCALE):
-    """W_ML = U_K (L_K - sigma^2 I)^(1/2) (Tipping & Bishop, 1999, with sigma known), from the
-    eigenpairs of S = X^T X / N (the model has no mean: centre the data first)."""
-    x = check_data_matrix(x).double()
-    check_latent_dim(latent_dim, x.shape[1])
-    eigenvalues, eigenvectors = torch.linalg.eigh(x.T @ x / len(x))  # ascending order
-    top, vectors = eigenvalues.flip(0)[:latent_dim], eigenvectors.flip(1)[:, :latent_dim]
-    return (vectors * (top - noise_scale**2).clamp(min=0).sqrt()).float()
-
-
-def joint_map_norms(x, latent_dim=LATENT_DIM, noise_scale=NOISE_SCALE, w_scale=W_SCALE):
-    """Column lengths of the exact joint MAP of (W, z): a_k^2 = s sqrt(N lambda_k) - sigma^2,
-    with s the prior scale of W. Grows like N^(1/4): no number of points makes it W_ML."""
-    x = check_data_matrix(x).double()
-    top = torch.linalg.eigvalsh(x.T @ x / len(x)).flip(0)[:latent_dim]
-    return (w_scale * (len(x) * top).sqrt() - noise_scale**2).clamp(min=0).sqrt().float()
-
-
-def marginal_log_likelihood(w, x, noise_scale: float = NOISE_SCALE) -> float:
-    """log p(x | W) per point, z integrated out: x_n ~ N(0, W W^T + sigma^2 I)."""
-    x, w = check_data_matrix(x), torch.as_tensor(w, dtype=torch.float32)
-    diag = torch.full((x.shape[1],), noise_scale**2)
-    marginal = dist.LowRankMultivariateNormal(torch.zeros(x.shape[1]), w, diag)
-    return float(marginal.log_prob(x).mean())
-
-
-def subspace_cosine(w, w_ref) -> float:
-    """Cosine of the largest principal angle between the column spans of two W's: |cos| of
-    the two directions when K = 1; 1 when the spans agree, whatever the rotation."""
-    q, _ = torch.linalg.qr(torch.as_tensor(w, dtype=torch.float64))
-    q_ref, _ = torch.linalg.qr(torch.as_tensor(w_ref, dtype=torch.float64))
-    return float(torch.linalg.svdvals(q.T @ q_ref).min())
-
-
-def relative_frobenius(w, w_ref) -> float:
-    """||W W^T - W_ref W_ref^T||_F / ||W_ref W_ref^T||_F: rotation-free distance of two fits."""
-    w, w_ref = torch.as_tensor(w, dtype=torch.float64), torch.as_tensor(w_ref, dtype=torch.float64)
-    return float(torch.linalg.norm(w @ w.T - w_ref @ w_ref.T) / torch.linalg.norm(w_ref @ w_ref.T))
+def reference(data=None, latent_dim: int = LATENT_DIM, noise_scale: float = NOISE_SCALE):
+    """The closed-form answers on ``data`` (default :func:`load_data`): W_ML, its length,
+    log p(x | W_ML) per point, and the length of the exact joint MAP that MAP drifts to."""
+    x = _matrix(load_data() if data is None else data)
+    w_ml = closed_form_ml(x, latent_dim, noise_scale)
+    return {
+        "w_ml": w_ml,
+        "w_ml_norm": float(torch.linalg.norm(w_ml)),
+        "marginal_loglik_per_point": marginal_log_likelihood(w_ml, x, noise_scale),
+        "joint_map_norm": float(
+            torch.linalg.norm(joint_map_norms(x, latent_dim, noise_scale, W_SCALE))
+        ),
+    }
 
 
 # -- training and reading the answer -----------------------------------------------------
 
 
 def make_trainer(
-    x=None,
-    method: str = "vi",
+    data=None,
+    guide=None,
     seed: int = 0,
+    method: str | None = None,
     latent_dim: int = LATENT_DIM,
     noise_scale: float = NOISE_SCALE,
     w_scale: float = W_SCALE,
     model=None,
-    guide=None,
     **options,
 ) -> Trainer:
-    """A Trainer for ``method`` "vi" (:func:`vi_guide`), "map" (:func:`map_guide`) or "em"
-    (:func:`em_guide`) on ``x`` (default: 5,000 points of
-    :func:`vilab.datasets.make_ppca_data` with ``seed``); ``options`` override
-    :data:`VI_OPTIONS` ("vi", "em") or :data:`MAP_OPTIONS` ("map"). ``model`` and ``guide``
-    replace the exercise's (e.g. the notebook's), trained with the method's options."""
-    if method not in GUIDES:
+    """A Trainer on ``data`` (a ``PPCAData``, ``CentredImages`` or an N x D matrix; default
+    :func:`load_data`). ``method`` "vi", "map" or "em" picks the guide (:func:`vi_guide`,
+    :func:`map_guide`, :func:`em_guide`) and the options it is tuned with
+    (:data:`METHOD_OPTIONS`); ``guide`` a name of :data:`GUIDES` (which sets the method) or
+    a guide of your own (trained with the method's options, "vi" by default). ``model``
+    replaces the exercise's (e.g. the notebook's); ``options`` override the method's."""
+    method = method or (guide if isinstance(guide, str) else "vi")
+    if method not in METHOD_OPTIONS:
         raise ValueError(f"Expected method 'vi', 'map' or 'em', got {method!r}.")
-    x = make_ppca_data(NUM_POINTS, seed=seed).x if x is None else check_data_matrix(x)
+    data = load_data() if data is None else data
+    x = check_data_matrix(_matrix(data))
     check_latent_dim(latent_dim, x.shape[1])
-    method_guide, defaults = GUIDES[method]
-    kwargs = {"latent_dim": latent_dim, "noise_scale": noise_scale, "w_scale": w_scale}
+    model = globals()["model"] if model is None else model
     return Trainer(
-        globals()["model"] if model is None else model,
-        method_guide if guide is None else guide,
+        model,
+        choose_guide(method if guide is None else guide, GUIDES, model),
         args=(x,),
-        kwargs=kwargs,
+        kwargs={"latent_dim": latent_dim, "noise_scale": noise_scale, "w_scale": w_scale},
         seed=seed,
-        **{**defaults, **options},
+        context=data if hasattr(data, "x") else PPCAData(x, None, None),
+        **{**METHOD_OPTIONS[method], **options},
     )
+
+
+def _matrix(data):
+    """The N x D matrix of a data object (``.x``) or the matrix itself."""
+    return data.x if hasattr(data, "x") else data
 
 
 def loadings(trainer: Trainer) -> torch.Tensor:
@@ -271,48 +235,32 @@ def generate(trainer: Trainer, keep=("w", "z"), seed: int = 0) -> torch.Tensor:
         )
 
 
-def live_plot(trainer: Trainer, ax) -> None:
-    """The current W direction over the data, with the closed-form ML direction."""
-    x, latent_dim = trainer.args[0], trainer.kwargs["latent_dim"]
-    w_ml = closed_form_ml(x, latent_dim, trainer.kwargs["noise_scale"])
-    w = align_loadings(loadings(trainer), w_ml)
-    ax.clear()
-    plot_direction_over_data(
-        x,
-        {"current W": w, "closed-form W_ML": w_ml},
-        ax=ax,
-        title=f"W at step {trainer.num_steps_done}",
-    )
-
-
 # -- MNIST: the same model on images -------------------------------------------------------
 
 
-def load_mnist_centred(num_instances=None, digits=MNIST_DIGITS, smoke=None, data_dir=None):
-    """(x, y, mean): MNIST test-split images of ``digits`` minus their mean image (the model
-    has no mean), their labels, and the mean. 2,000 images (300 in smoke mode)."""
-    small = smoke_mode() if smoke is None else smoke
-    num_instances = num_instances or (MNIST_SMOKE_POINTS if small else MNIST_POINTS)
-    with warnings.catch_warnings():  # the notice names a local path
-        warnings.simplefilter("ignore", DataSourceNotice)
-        data = load_mnist(
-            "test",
-            num_instances=num_instances,
-            digits=list(digits),
-            data_dir=data_dir,
-            progress=False,
-        )
-    mean = data.x.mean(0)
-    return data.x - mean, data.y, mean
+def load_mnist_centred(
+    num_instances=None, digits=MNIST_DIGITS, smoke=None, data_dir=None
+) -> CentredImages:
+    """MNIST test-split images of ``digits`` minus their mean image (the model has no
+    mean), their labels, and the mean: 2,000 images (300 in smoke mode), in file order."""
+    num_instances = num_instances or (MNIST_SMOKE_POINTS if resolve_smoke(smoke) else MNIST_POINTS)
+    split = load_mnist_split(num_instances, digits=list(digits), centre=True, data_dir=data_dir)
+    return CentredImages(split.x_train, split.y_train, split.mean)
 
 
 def make_mnist_trainer(
-    x, seed: int = 0, latent_dim: int = 2, method: str = "em", **options
+    data, seed: int = 0, latent_dim: int = 2, method: str = "em", **options
 ) -> Trainer:
-    """PPCA on centred images ``x`` (N x 784), sigma = 0.2 known; by default variational EM
-    (:func:`em_guide`): with D = 784 pixels, mean-field q(W) is pulled off the ML answer."""
+    """PPCA on centred images (:func:`load_mnist_centred`, or an N x 784 matrix), sigma =
+    0.2 known; by default variational EM (:func:`em_guide`): with D = 784 pixels,
+    mean-field q(W) is pulled off the ML answer."""
     return make_trainer(
-        x, method, seed, latent_dim, MNIST_NOISE_SCALE, **{**MNIST_OPTIONS, **options}
+        data,
+        seed=seed,
+        method=method,
+        latent_dim=latent_dim,
+        noise_scale=MNIST_NOISE_SCALE,
+        **{**MNIST_OPTIONS, **options},
     )
 
 
@@ -327,24 +275,21 @@ def mnist_projection(trainer: Trainer) -> torch.Tensor:
 
 def _mnist_part(seed, smoke, num_steps, progress):
     try:
-        x, y, _ = load_mnist_centred(smoke=smoke)
+        images = load_mnist_centred(smoke=smoke)
     except DatasetUnavailable as error:
-        return {"skipped": f"MNIST unavailable: {str(error).splitlines()[0]}"}, None, {}
-    trainer = make_mnist_trainer(x, seed=seed)
+        return {"skipped": f"MNIST unavailable: {str(error).splitlines()[0]}"}, None
+    trainer = make_mnist_trainer(images, seed=seed)
     trainer.run(num_steps or pick_steps(MNIST_STEPS, MNIST_SMOKE_STEPS, smoke), progress=progress)
-    w_ml = closed_form_ml(x, 2, MNIST_NOISE_SCALE)
+    w_ml = closed_form_ml(images.x, 2, MNIST_NOISE_SCALE)
     summary = {
-        "num_images": len(x),
+        "num_images": len(images.x),
         "digits": list(MNIST_DIGITS),
         "noise_scale": MNIST_NOISE_SCALE,
         "method": "em (point W, Normal q(z_n))",
         "subspace_cosine_vs_ml": subspace_cosine(loadings(trainer), w_ml),
         "relative_frobenius_vs_ml": relative_frobenius(loadings(trainer), w_ml),
     }
-    figure = plot_latent_scatter(
-        mnist_projection(trainer), y, title="MNIST digits 0-2 projected by PPCA (means of q(z))"
-    ).figure
-    return summary, trainer, {"mnist_projection": figure}
+    return summary, trainer
 
 
 def compare_with_closed_form(data, map_trainer: Trainer, vi_trainer: Trainer) -> dict:
@@ -371,40 +316,20 @@ def compare_with_closed_form(data, map_trainer: Trainer, vi_trainer: Trainer) ->
 def train(
     num_steps: int | None = None, seed: int = 0, smoke: bool | None = None, progress: bool = True
 ) -> ExerciseReport:
-    """MAP and VI on the synthetic data against the closed form, then VI on MNIST."""
-    small = smoke_mode() if smoke is None else smoke
+    """MAP and VI on the synthetic data against the closed form, then variational EM on
+    MNIST (``ppca.plots.figures(report)`` draws them)."""
+    small = resolve_smoke(smoke)
     data = make_ppca_data(SMOKE_POINTS if small else NUM_POINTS, seed=seed)
     steps = num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, small)
-    trainers = {method: make_trainer(data.x, method, seed=seed) for method in ("map", "vi")}
+    trainers = {method: make_trainer(data, method, seed=seed) for method in ("map", "vi")}
     for trainer in trainers.values():
         trainer.run(steps, progress=progress)
     synthetic = compare_with_closed_form(data, trainers["map"], trainers["vi"])
-    mnist, mnist_trainer, figures = _mnist_part(seed, small, num_steps, progress)
-    w_ml = closed_form_ml(data.x)
-    aligned = {
-        name: align_loadings(value, w_ml)
-        for name, value in {
-            "true": data.w,
-            "map": loadings(trainers["map"]),
-            "vi": loadings(trainers["vi"]),
-        }.items()
-    }
-    figures["directions"] = plot_direction_over_data(
-        data.x, {"closed-form ML": w_ml, "MAP": aligned["map"], "VI": aligned["vi"]}
-    ).figure
-    figures["criticism"] = plot_generated_over_real(
-        data.x,
-        {
-            "VI, z inferred": generate(trainers["vi"], seed=seed),
-            "MAP, fresh z ~ N(0, 1)": generate(trainers["map"], keep=("w",), seed=seed),
-        },
-    ).figure
-    figures["w_posterior"] = plot_w_posterior(
-        aligned["vi"],
-        trainers["vi"].param("w_scale"),
-        {"closed-form ML": w_ml, "true": aligned["true"]},
-    )
+    mnist, mnist_trainer = _mnist_part(seed, small, num_steps, progress)
     all_trainers = {"MAP": trainers["map"], "VI": trainers["vi"]}
     if mnist_trainer is not None:
-        all_trainers["variational EM (MNIST)"] = mnist_trainer
-    return ExerciseReport(NAME, all_trainers, {"synthetic": synthetic, "mnist": mnist}, figures)
+        all_trainers[MNIST_LABEL] = mnist_trainer
+    return ExerciseReport(NAME, all_trainers, {"synthetic": synthetic, "mnist": mnist})
+
+
+__getattr__ = lazy_plots(__name__)

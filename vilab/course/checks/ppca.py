@@ -33,7 +33,7 @@ def vi_guide(answer) -> object:
         exercise.model,
         answer,
         (x,),
-        lambda: exercise.make_trainer(x, "vi", seed=0, guide=answer, check=False),
+        lambda: exercise.make_trainer(x, answer, seed=0, method="vi", check=False),
         CHECK_STEPS,
         kwargs,
     )
