@@ -118,3 +118,26 @@ def test_train_reports_vi_against_nuts():
     report = ex.train(num_steps=5, progress=False)
     assert set(report.summary["posterior"]) == {"mean_temp", "mean_humidity"}
     assert report.trainers["VI"].num_steps_done == 5
+    figures = ex.plots.figures(report)
+    assert [ax.get_xlabel() for ax in figures["posterior"].axes] == ["mean_temp", "mean_humidity"]
+    (days,) = figures["sales"].axes[0].get_lines()[:1]
+    assert list(days.get_ydata()) == ex.SALES.tolist()
+
+
+def test_reference_is_exact_for_the_readings_and_nuts_for_humidity():
+    reference = ex.reference()
+    assert reference["temperature_model"]["mean_temp"] == dict(
+        zip(("mean", "std"), ex.exact_mean_temp())
+    )
+    assert reference["humidity_model"]["mean_humidity"] == {"mean": 86.259, "std": 0.718}
+
+
+def test_the_trainer_keeps_its_days_and_refuses_other_data():
+    days = ex.ShopData(ex.READINGS + 5, ex.SALES, ex.HUMIDITY_READINGS)
+    trainer = ex.make_trainer(days, model=ex.humidity_model)
+    assert trainer.context is days and torch.equal(trainer.args[0], ex.READINGS + 5)
+    assert isinstance(trainer.guide, ex.ShopAutoNormal)
+    with pytest.raises(ValueError, match=r"data must be the shop's days as an ice_cream.ShopData"):
+        ex.make_trainer(data=(ex.READINGS, ex.SALES))
+    with pytest.raises(ValueError, match=r"model must take 1 to 3 arguments.*got 4"):
+        ex.make_trainer(model=lambda a, b, c, d: None)
