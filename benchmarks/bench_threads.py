@@ -32,9 +32,10 @@ if model == "temperature":
     trainer = temperature.make_trainer(seed=0)
 else:
     x = (torch.rand(1024, 784) > 0.5).float()
-    trainer = vae.VAE(z_dim=2, hidden_dim=400)
+    networks = vae.VAE(z_dim=2, hidden_dim=400)
     from vilab import Trainer
-    trainer = Trainer(trainer.model, trainer.guide, args=(x[:128],), lr=1e-3, seed=0)
+    trainer = Trainer(vae.model, vae.guide, args=(x[:128],),
+                      kwargs={"networks": networks}, lr=1e-3, seed=0)
 trainer.step(5)  # warm-up
 start = time.perf_counter()
 trainer.step(steps)

@@ -113,10 +113,10 @@ class Vilab:
         )
 
     def epoch(self) -> None:
-        self.trainer.run(self.trainer.batches.batches_per_epoch, progress=False)
+        self.trainer.run(self.trainer.context.batches.batches_per_epoch, progress=False)
 
     def networks(self):
-        return self.trainer.vae.encoder, self.trainer.vae.decoder
+        return self.trainer.context.vae.encoder, self.trainer.context.vae.decoder
 
 
 def side_by_side(data, epochs: int, names, seed: int) -> dict:
@@ -369,7 +369,7 @@ def main(argv=None) -> None:
             f"\nexercise defaults ({ex.DEFAULT_OPTIONS}, z_dim {ex.Z_DIM}, hidden "
             f"{ex.HIDDEN_DIM}, batch {ex.BATCH_SIZE}), {trainer.history.elapsed:.0f} s wall "
             f"({cpu_used:.0f} s CPU): {steps} steps = "
-            f"{steps / trainer.batches.batches_per_epoch:.1f} epochs, held-out ELBO "
+            f"{steps / trainer.context.batches.batches_per_epoch:.1f} epochs, held-out ELBO "
             f"{ex.heldout_elbo(trainer, data.x_heldout):.2f} nats per image (target >= -165)"
         )
 

@@ -170,7 +170,7 @@ def _vae():
     data = vae.load_data()
     network = vae.VAE(vae.Z_DIM, vae.HIDDEN_DIM, device="cpu")
     batch = data.x_train[: vae.BATCH_SIZE]
-    return network.model, (batch,), {"num_data": len(data.x_train)}
+    return vae.model, (batch,), {"num_data": len(data.x_train), "networks": network}
 
 
 # name -> () -> (model, args, kwargs); the rugged and MNIST ones read the dataset cache

@@ -178,7 +178,10 @@ def test_elbo_split_draws_the_measured_steps_per_point():
 def test_plots_and_the_exercise_do_not_import_widgets():
     import subprocess
 
-    code = "import sys, vilab.plots.latent, vilab.exercises.vae; print('ipywidgets' in sys.modules)"
+    code = (
+        "import sys, vilab.plots.latent, vilab.exercises.vae, vilab.exercises.vae_figures; "
+        "print('ipywidgets' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -7,6 +7,7 @@ images keeps the file well under a minute.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 
@@ -36,9 +37,10 @@ def test_data_split_is_binary_disjoint_and_fixed(data, shared_data_dir):
 
 def test_model_and_guide_shapes(data):
     vae = ex.VAE(z_dim=3, hidden_dim=20, device="cpu")
+    model, guide = (functools.partial(fn, networks=vae) for fn in (ex.model, ex.guide))
     x = data.x_train[:7]
-    guide_trace = poutine.trace(vae.guide).get_trace(x)
-    model_trace = poutine.trace(poutine.replay(vae.model, trace=guide_trace)).get_trace(x)
+    guide_trace = poutine.trace(guide).get_trace(x)
+    model_trace = poutine.trace(poutine.replay(model, trace=guide_trace)).get_trace(x)
     assert guide_trace.nodes["z"]["value"].shape == (7, 3)
     assert model_trace.nodes["x"]["fn"].batch_shape == (7,)
     assert model_trace.nodes["x"]["fn"].event_shape == (784,)
@@ -64,7 +66,10 @@ def test_minibatch_log_density_is_scaled_to_the_full_data(data):
         scale = trace.nodes["z"]["scale"]
         return trace.log_prob_sum(lambda name, site: name != "data").detach(), scale
 
-    for fn in (vae.model, vae.guide):
+    for fn in (
+        functools.partial(ex.model, networks=vae),
+        functools.partial(ex.guide, networks=vae),
+    ):
         full, full_scale = log_joint(fn, x, z)
         batches = [
             log_joint(fn, x[i : i + 15], z[i : i + 15], num_data=60) for i in (0, 15, 30, 45)
@@ -130,7 +135,7 @@ def test_same_seed_same_run_and_cpu_device(data):
 def test_cuda_device_trains(data):
     trainer = ex.make_trainer(data, seed=0, device="cuda", batch_size=100)
     trainer.run(20, progress=False)
-    assert all(p.device.type == "cuda" for p in trainer.vae.decoder.parameters())
+    assert all(p.device.type == "cuda" for p in trainer.context.vae.decoder.parameters())
     assert math.isfinite(ex.heldout_elbo(trainer, data.x_heldout))
 
 
@@ -168,9 +173,10 @@ def test_live_plot_and_train_report(data, monkeypatch):
     json.dumps(report.summary)
     assert report.summary["num_heldout"] == 300 and report.summary["z_dim"] == 2
     assert report.summary["heldout_elbo_per_image"] < 0
-    assert {"latent_scatter", "reconstructions", "manifold", "elbo_split"} <= set(report.figures)
+    figures = ex.plots.figures(report)
+    assert {"latent_scatter", "reconstructions", "manifold", "elbo_split"} <= set(figures)
     _, ax = plt.subplots()
-    ex.live_plot(report.trainers["VAE"], ax)
+    ex.plots.live_plot(report.trainers["VAE"], ax)
     assert sum(len(c.get_offsets()) for c in ax.collections) == 300
     assert "step 30" in ax.get_title()
 
@@ -184,3 +190,22 @@ def test_defaults_reach_the_class_target(shared_data_dir):
     trainer = ex.make_trainer(data, seed=0, split_every=None)
     trainer.run(1000, progress=False)
     assert ex.heldout_elbo(trainer, data.x_heldout) >= -165
+
+
+def test_context_guides_and_reference(data):
+    trainer = ex.make_trainer(data, seed=0, split_every=None)
+    context = trainer.context
+    assert context.data is data and context.batches.num_data == 600 and context.kl_weight == 1.0
+    assert context.vae.z_dim == ex.Z_DIM and not hasattr(trainer, "vae")
+
+    def my_guide(x, num_data=None):
+        ex.guide(x, num_data, networks=context.vae)
+
+    assert ex.make_trainer(data, guide=my_guide).guide is my_guide  # your own: as given
+    with pytest.raises(ValueError, match="guide must be one of 'amortised'"):
+        ex.make_trainer(data, guide="auto_normal")
+    reference = ex.reference(data)
+    assert -215 < reference["independent_pixels_per_image"] < -195  # about -205 nats
+    assert reference["expected_heldout_elbo_per_image"]["z_dim_2"] > (
+        reference["independent_pixels_per_image"] + 20
+    )

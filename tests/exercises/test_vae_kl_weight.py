@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vilab.datasets import MNISTSplit
-from vilab.exercises import vae_kl_weight
+from vilab.exercises import vae, vae_kl_weight
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +23,10 @@ def data():
 def test_the_weight_scales_exactly_the_kl_term(data):
     losses = {}
     for weight in (1.0, 3.0):
-        trainer = vae_kl_weight.make_trainer(weight, data=data, seed=0)
+        trainer = vae.make_trainer(data, seed=0, kl_weight=weight)
         losses[weight] = trainer.evaluate_loss()  # same seed: same z draws, same weights
     with trainer.activated(), torch.no_grad():
-        z_loc, z_scale = trainer.vae.encoder(trainer.batches(0)[0])
+        z_loc, z_scale = trainer.context.vae.encoder(trainer.context.batches(0)[0])
     kl = torch.distributions.kl_divergence(
         torch.distributions.Normal(z_loc, z_scale), torch.distributions.Normal(0.0, 1.0)
     ).sum().item() * (256 / len(z_loc))  # the plate scales the minibatch up to the data
@@ -40,11 +40,11 @@ def test_a_heavier_weight_gives_a_smaller_kl(data):
     for weight, s in summary.items():
         assert s["elbo"] == pytest.approx(s["reconstruction"] - s["kl"])
         assert s["weighted_objective"] == pytest.approx(s["reconstruction"] - weight * s["kl"])
-    figure = vae_kl_weight.plot_kl_weights(trainers, num_images=4)
+    figure = vae.plots.plot_kl_weights(trainers, num_images=4)
     assert len(figure.axes) >= 4 and "KL weight 0.1" in figure.axes[0].get_title()
 
 
 @pytest.mark.parametrize("weight, error", [(0.0, ValueError), (-1.0, ValueError), ("4", TypeError)])
 def test_bad_weights_are_explained(data, weight, error):
     with pytest.raises(error, match=r"Expected kl_weight"):
-        vae_kl_weight.make_trainer(weight, data=data)
+        vae.make_trainer(data, kl_weight=weight)

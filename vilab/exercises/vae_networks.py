@@ -1,5 +1,6 @@
 """The two neural networks of the VAE exercise: the encoder (inference network) behind
-q(z|x) and the decoder (generative network) behind p(x|z).
+q(z|x) and the decoder (generative network) behind p(x|z), and :class:`VAE`, the pair
+that the exercise's model and guide use (with ``encode``/``decode`` for the pictures).
 
 Plain ``torch.nn`` modules, so the same networks serve the exercise, the benchmark's
 hand-written Pyro loop and anyone who wants to try another architecture.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torch.nn import functional
+
+from ..device import resolve_device
 
 NUM_PIXELS = 28 * 28
 
@@ -65,3 +68,41 @@ def make_networks(
         torch.manual_seed(seed)
         encoder, decoder = Encoder(z_dim, hidden_dim), Decoder(z_dim, hidden_dim)
     return encoder.to(device), decoder.to(device)
+
+
+class VAE:
+    """An encoder and a decoder on one device: what :func:`vilab.exercises.vae.model` and
+    ``guide`` use (``networks=``), and the way from images to codes and back."""
+
+    def __init__(
+        self, z_dim: int = 2, hidden_dim: int = 400, seed: int = 0, device=None, networks=None
+    ):
+        """``networks``: your own (encoder, decoder) pair, with the interfaces of
+        :class:`Encoder` and :class:`Decoder`."""
+        self.device = pick_device(device)
+        self.z_dim, self.hidden_dim = z_dim, hidden_dim
+        if networks is None:
+            self.encoder, self.decoder = make_networks(z_dim, hidden_dim, seed, self.device)
+        else:
+            self.encoder, self.decoder = (net.to(self.device) for net in networks)
+
+    @torch.no_grad()
+    def encode(self, x) -> torch.Tensor:
+        """The encoder means E_q[z|x] (N x z_dim), the usual point in latent space of x."""
+        return self.encoder(torch.as_tensor(x, device=self.device))[0].cpu()
+
+    @torch.no_grad()
+    def decode(self, z) -> torch.Tensor:
+        """The decoder's mean image (pixel probabilities, N x 784) at latent points z."""
+        z = torch.as_tensor(z, dtype=torch.float32, device=self.device)
+        return torch.sigmoid(self.decoder(z)).cpu()
+
+    def reconstruct(self, x) -> torch.Tensor:
+        """decode(encode(x)): what the VAE makes of the images x."""
+        return self.decode(self.encode(x))
+
+
+def pick_device(device=None) -> torch.device:
+    """``None`` picks the GPU when there is one, else the CPU; "cuda" without one explains
+    (:func:`vilab.device.resolve_device`, with None meaning "auto")."""
+    return resolve_device("auto" if device is None else device)
