@@ -151,3 +151,20 @@ def test_train_reports_every_method():
     assert "plain_nn" in summary and "predictive_nuts" in figures
     assert {f"predictive_{name}" for name in METHODS} | {"plain_nn", "profiles"} == set(figures)
     assert len(report.trainers) == sum(m.inference != "nuts" for m in METHODS.values())
+
+
+def test_make_trainer_keeps_its_data_and_method_and_builds_the_named_guide(data):
+    from pyro.infer.autoguide import AutoMultivariateNormal, AutoNormal
+
+    x, y = data
+    trainer = make_trainer((x[:50], y[:50]), seed=0, method="mean_field_small")
+    assert isinstance(trainer.guide, AutoNormal)
+    context = trainer.context
+    assert context.name == "mean_field_small" and context.method is METHODS["mean_field_small"]
+    assert torch.equal(context.x, x[:50]) and torch.equal(context.y, y[:50])
+    full = make_trainer((x, y), "full_rank", seed=0, method="mean_field_small")
+    assert isinstance(full.guide, AutoMultivariateNormal)
+    with pytest.raises(ValueError, match="guide must be one of 'mean_field', 'full_rank'"):
+        make_trainer((x, y), "laplace")
+    with pytest.raises(ValueError, match=r"data must be a pair \(x, y\)"):
+        make_trainer(x)

@@ -120,3 +120,9 @@ def test_train_smoke_report_is_complete(shared_data_dir, monkeypatch):
     assert report.summary["heldout_elbo_per_image"] <= loglik["vilab"]
     figures = ex.plots.figures(report)
     assert {"factors", "latent_space", "reconstructions", "manifold"} == set(figures)
+
+
+def test_trainer_keeps_its_data_and_unknown_guides_are_explained(data, trainer):
+    assert trainer.context is data
+    with pytest.raises(ValueError, match="guide must be one of 'linear_encoder'"):
+        ex.make_trainer(data, "amortised")

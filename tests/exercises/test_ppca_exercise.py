@@ -195,3 +195,22 @@ def test_train_smoke_report_is_complete(shared_data):
     figures = ex.plots.figures(report)
     assert {"directions", "criticism", "w_posterior"} <= set(figures)
     assert ("mnist_projection" in figures) == ("skipped" not in report.summary["mnist"])
+
+
+def test_reference_is_the_closed_form_and_methods_pick_their_options(data):
+    answer = ex.reference(data)
+    assert torch.equal(answer["w_ml"], ex.closed_form_ml(data.x))
+    assert answer["w_ml_norm"] == pytest.approx(float(torch.linalg.norm(answer["w_ml"])))
+    assert answer["joint_map_norm"] > 5 * answer["w_ml_norm"]
+    assert answer["marginal_loglik_per_point"] == ex.marginal_log_likelihood(answer["w_ml"], data.x)
+    map_trainer = ex.make_trainer(data, "map")
+    assert map_trainer.guide is ex.map_guide and map_trainer.optim_choice == "adam"
+    assert map_trainer.context is data  # the truth W rides along for the figures
+    mine = ex.make_trainer(data.x, ex.map_guide, method="map")
+    assert mine.optim_choice == "adam" and torch.equal(mine.context.x, data.x)
+    assert ex.make_trainer(data.x, ex.map_guide).optim_choice == "clipped_adam"  # vi's options
+
+
+def test_mnist_projection_needs_the_labels(vi_trainer):
+    with pytest.raises(ValueError, match="load_mnist_centred"):
+        ex.plots.plot_mnist_projection(vi_trainer)

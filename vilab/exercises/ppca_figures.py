@@ -31,6 +31,12 @@ def live_plot(trainer, ax) -> None:
 def plot_mnist_projection(trainer, ax=None, title=None):
     """The images of a MNIST trainer (:func:`ppca.make_mnist_trainer`) at the means of
     q(z_n), coloured by digit."""
+    if getattr(trainer.context, "y", None) is None:
+        raise ValueError(
+            "Expected a trainer on labelled images (its context with digit labels y), got "
+            f"{type(trainer.context).__name__} without labels. Fix: "
+            "ppca.make_mnist_trainer(ppca.load_mnist_centred(), ...) keeps the labels."
+        )
     return plot_latent_scatter(
         mnist_projection(trainer),
         trainer.context.y,
