@@ -98,7 +98,7 @@ def exact_moments(model: str, gaussian_x=None) -> dict:
     if model == "gaussian":
         from vilab.exercises import gaussian
 
-        x = gaussian.default_data() if gaussian_x is None else gaussian_x
+        x = gaussian.load_data() if gaussian_x is None else gaussian_x
         grid = gaussian.exact_posterior(x).moments()
         return {"mu_mean": grid["mu"]["mean"], "gamma_mean": grid["gamma"]["mean"]}
     raise ValueError(f"Expected a model in {MODELS}, got {model!r}.")
@@ -493,7 +493,7 @@ def main(argv=None) -> None:
 
     from vilab.exercises import gaussian
 
-    x = gaussian.default_data()
+    x = gaussian.load_data()
     specs = {model: {} for model in MODELS}
     specs["gaussian"] = {"x": x.tolist()}
     exact = {model: exact_moments(model, x if model == "gaussian" else None) for model in MODELS}

@@ -40,7 +40,7 @@ def test_vi_draws_match_q_and_the_predictive_adds_the_sensor_noise():
 
 
 def test_plates_become_named_dims_and_the_observed_data_is_the_training_data():
-    x = gaussian.default_data()
+    x = gaussian.load_data()
     trainer = gaussian.make_trainer(x, num_steps=20)
     trainer.run(20, progress=False)
     idata = from_trainer(trainer, num_samples=300)

@@ -44,7 +44,7 @@ def test_the_gaussian_target_is_reachable_by_the_mean_field_guide(ttp):
     (CAVI) must pass it, or no contender could."""
     from vilab.exercises import gaussian
 
-    x = gaussian.default_data()
+    x = gaussian.load_data()
     exact = ttp.exact_moments("gaussian", x)
     best = gaussian.cavi(x)
     params = {

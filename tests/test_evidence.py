@@ -94,7 +94,7 @@ def test_gaussian_log_evidence_against_a_2d_grid_and_the_cavi_bound():
     assert got == pytest.approx(special.logsumexp(log_joint) + math.log(cell), abs=1e-3)
     # the mean-field optimum's ELBO is a lower bound, close below it (measured gap 0.0049
     # on the course's 100 points)
-    data = gaussian.default_data()
+    data = gaussian.load_data()
     cavi_elbo = gaussian.cavi(data).elbo[-1]
     assert 0 < evidence.gaussian_log_evidence(data) - cavi_elbo < 0.02
 

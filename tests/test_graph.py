@@ -43,7 +43,7 @@ def node_colour(source: str, name: str) -> str:
 
 @needs_dot
 def test_the_gaussian_model_draws_as_its_plate_diagram():
-    graph = model_graph(gaussian.model, (gaussian.default_data(),))
+    graph = model_graph(gaussian.model, (gaussian.load_data(),))
     source = graph.source
     assert 'label="data  N=100"' in source  # the plate, with its size
     assert node_colour(source, "x") == "gray" and node_colour(source, "mu") == "white"
@@ -78,7 +78,7 @@ def test_every_course_model_draws(name, shared_data):
 def test_a_missing_dot_program_says_how_to_install_it(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(GraphvizMissing, match="`dot` program") as info:
-        model_graph(gaussian.model, (gaussian.default_data(),))
+        model_graph(gaussian.model, (gaussian.load_data(),))
     message = str(info.value)
     for how in ("apt-get install graphviz", "conda install", "brew install graphviz"):
         assert how in message
@@ -88,7 +88,7 @@ def test_a_missing_dot_program_says_how_to_install_it(monkeypatch):
 def test_a_missing_python_package_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)  # import graphviz now fails
     with pytest.raises(GraphvizMissing, match="pip install graphviz"):
-        model_graph(gaussian.model, (gaussian.default_data(),))
+        model_graph(gaussian.model, (gaussian.load_data(),))
 
 
 @needs_dot

@@ -59,7 +59,7 @@ def gaussian_log_evidence(x=None, num_grid: int = 4001) -> float:
     """ln p(x) of the simple Gaussian exercise (mu ~ N(0, 10000), gamma ~ Gamma(1, 1),
     x_i ~ N(mu, 1/sqrt(gamma))). mu integrates out in closed form given gamma; gamma by
     quadrature on a log-spaced grid around its posterior (float64)."""
-    x = gaussian.check_x(gaussian.default_data() if x is None else x)
+    x = gaussian.check_x(gaussian.load_data() if x is None else x)
     x = x.double().numpy()
     n, x_mean = len(x), x.mean()
     scatter = np.sum((x - x_mean) ** 2)

@@ -8,7 +8,7 @@ size. When graphviz is missing, the call says how to install it, before anything
 
     from vilab.graph import model_graph
     from vilab.exercises import gaussian
-    model_graph(gaussian.model, (gaussian.default_data(),))
+    model_graph(gaussian.model, (gaussian.load_data(),))
 
 :data:`COURSE_MODELS` lists every model of the course with its data;
 :func:`render_course_models` draws them all (``vilab.graph.render_course_models("graphs")``
@@ -123,7 +123,7 @@ def _temperature():
 def _gaussian():
     from .exercises import gaussian
 
-    return gaussian.model, (gaussian.default_data(),), {}
+    return gaussian.model, (gaussian.load_data(),), {}
 
 
 def _linear_regression():

@@ -14,6 +14,7 @@ import torch
 from pyro.infer import Trace_ELBO
 
 from vilab.datasets import make_gaussian_data
+from vilab.engine import Trainer
 from vilab.exercises import gaussian
 
 SVI_STEPS = 1000  # a shorter schedule than class (3000): the means settle within ~0.7%
@@ -21,7 +22,7 @@ SVI_STEPS = 1000  # a shorter schedule than class (3000): the means settle withi
 
 @pytest.fixture(scope="module")
 def x():
-    return gaussian.default_data()
+    return gaussian.load_data()
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,7 @@ def test_svi_means_are_within_2_percent_of_cavi(x, reference, seed):
 
 
 def test_autonormal_option_lands_near_cavi(x, reference):
-    trainer = gaussian.make_trainer(x, guide_choice="auto", seed=0, num_steps=600)
+    trainer = gaussian.make_trainer(x, guide="auto", seed=0, num_steps=600)
     trainer.run(600, progress=False)
     vi, cavi = gaussian.vi_moments(trainer), reference.moments()
     for site in ("mu", "gamma"):  # a LogNormal q(gamma), not a Gamma: a slightly other optimum
@@ -125,9 +126,12 @@ def test_same_seed_same_answer(x):
 def test_train_reports_json_ready_summary_and_figures():
     report = gaussian.train(num_steps=50, seed=0, progress=False)
     json.dumps(report.summary, allow_nan=False)
-    assert set(report.figures) == {"marginals", "joint"}
+    figures = gaussian.plots.figures(report)
+    assert set(figures) == {"marginals", "joint"}
     assert set(report.summary["percent_error_vs_cavi"]) == {"mu", "gamma"}
-    for figure in report.figures.values():
+    best = gaussian.cavi(gaussian.load_data())
+    assert report.summary["mean_field"]["cavi"] == best.parameters()
+    for figure in figures.values():
         for ax in figure.axes:
             if ax.get_label() != "<colorbar>":
                 assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
@@ -140,8 +144,20 @@ def test_live_plot_draws_the_current_guide(x):
     trainer = gaussian.make_trainer(x, num_steps=10)
     trainer.run(10, progress=False)
     _, ax = plt.subplots()
-    gaussian.live_plot(trainer, ax)
+    gaussian.plots.live_plot(trainer, ax)
     assert ax.get_xlabel() == "mean mu" and ax.get_legend() is not None
+    by_hand = Trainer(gaussian.model, gaussian.guide, args=(x,))  # no context
+    with pytest.raises(ValueError, match=r"trainer.context, but this trainer has none"):
+        gaussian.plots.live_plot(by_hand, ax)
+
+
+def test_reference_holds_cavi_and_the_grid_and_the_guides_are_named(x, reference):
+    both = gaussian.reference(x)
+    assert both["cavi"] == reference.moments()
+    assert both["exact"] == gaussian.exact_posterior(x).moments()
+    assert gaussian.make_trainer(x, num_steps=10).context is x
+    with pytest.raises(ValueError, match=r"guide must be one of 'manual', 'auto'"):
+        gaussian.make_trainer(x, guide="mean_field")
 
 
 # -- mistakes students make --------------------------------------------------------------------
@@ -170,5 +186,5 @@ def test_a_normal_guide_on_the_precision_does_not_train_silently(x):
         pyro.sample("gamma", dist.Normal(pyro.param("gamma_loc", torch.tensor(1.0)), 1.0))
 
     with pytest.raises((ValueError, FloatingPointError)):
-        trainer = gaussian.make_trainer(x, guide_choice=normal_guide, num_steps=200)
+        trainer = gaussian.make_trainer(x, guide=normal_guide, num_steps=200)
         trainer.run(200, progress=False)

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from vilab.engine import Trainer
 from vilab.exercises import temperature
 
 
@@ -50,3 +51,6 @@ def test_bad_choices_are_refused_with_the_fix():
         temperature.make_trainer(data="warm")
     with pytest.raises(ValueError, match=r"guide must be one of 'normal', 'auto_normal'"):
         temperature.make_trainer(guide="gaussian")
+    by_hand = Trainer(temperature.model, temperature.guide, args=(temperature.SENSOR_READING,))
+    with pytest.raises(ValueError, match=r"keeps its sensor reading in trainer.context"):
+        temperature.reading_of(by_hand)

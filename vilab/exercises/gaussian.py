@@ -28,14 +28,13 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
+from pyro.infer.autoguide import AutoNormal
 from scipy import special, stats
 
 from ..config import pick_steps
 from ..datasets import make_gaussian_data
 from ..engine import Trainer
-from ..plots.joint import plot_joint_density
-from ..plots.marginals import plot_marginals
-from .base import ExerciseReport, choose_guide
+from .base import ExerciseReport, choose_guide, lazy_plots
 
 NAME = "gaussian"
 TITLE = "Gaussian with unknown mean and precision: SVI against CAVI and the exact posterior"
@@ -56,6 +55,7 @@ DEFAULT_OPTIONS = {
     "vectorize_particles": True,
 }
 LR_FINAL_FRACTION = 1e-3
+PARAMETER_NAMES = ("mu_loc", "mu_scale", "gamma_concentration", "gamma_rate")  # of guide()
 
 
 def lr_decay(num_steps: int) -> float:
@@ -106,9 +106,15 @@ def guide(x: torch.Tensor) -> None:
     pyro.sample("gamma", dist.Gamma(concentration, rate))
 
 
-def default_data(seed: int = 0) -> torch.Tensor:
-    """The course's data: 100 draws from Normal(5, 1)."""
-    return make_gaussian_data(num_points=100, loc=5.0, scale=1.0, seed=seed)
+# "manual" is the course's guide; "auto" is AutoNormal: a Normal in unconstrained space,
+# i.e. a LogNormal on gamma (built on the model by base.choose_guide).
+GUIDES = {"manual": guide, "auto": AutoNormal}
+
+
+def load_data(smoke: bool | None = None) -> torch.Tensor:
+    """The course's data: 100 draws from Normal(5, 1), seed 0 (the same in smoke mode:
+    100 numbers are cheap)."""
+    return make_gaussian_data(num_points=100, loc=5.0, scale=1.0, seed=0)
 
 
 # -- reference 1: the mean-field optimum by coordinate ascent (CAVI) ----------------------
@@ -132,7 +138,7 @@ class MeanFieldPosterior:
     @classmethod
     def from_params(cls, params: dict) -> MeanFieldPosterior:
         """From ``trainer.params()`` of a guide with the parameter names of :func:`guide`."""
-        names = ("mu_loc", "mu_scale", "gamma_concentration", "gamma_rate")
+        names = PARAMETER_NAMES
         missing = [name for name in names if name not in params]
         if missing:
             raise KeyError(
@@ -141,6 +147,10 @@ class MeanFieldPosterior:
                 f"vilab.exercises.gaussian.guide, or use vi_moments(trainer)."
             )
         return cls(**{name: float(params[name]) for name in names})
+
+    def parameters(self) -> dict:
+        """The four numbers of q (JSON-ready; ``MeanFieldPosterior(**q.parameters())``)."""
+        return {name: getattr(self, name) for name in PARAMETER_NAMES}
 
     def moments(self) -> dict:
         a, b = self.gamma_concentration, self.gamma_rate
@@ -183,7 +193,7 @@ def cavi(
                m = (tau0 m0 + E[gamma] sum_i x_i) / lam          (tau0 = 1/MU_SCALE^2)
     q(gamma) = Gamma(a0 + N/2, b0 + (sum_i (x_i - m)^2 + N/lam) / 2)
     """
-    x = np.asarray(check_x(default_data() if x is None else x), dtype=float)
+    x = np.asarray(check_x(load_data() if x is None else x), dtype=float)
     n, tau0 = len(x), 1 / MU_SCALE**2
     a = GAMMA_CONCENTRATION + n / 2
     e_gamma, elbo = GAMMA_CONCENTRATION / GAMMA_RATE, []  # start from the prior mean
@@ -238,7 +248,7 @@ def exact_posterior(x: torch.Tensor | None = None, num_grid: int = 401) -> GridP
     posterior for a flat prior on mu) and mu +- 7 conditional sds at the smallest gamma, so
     the mass outside it is negligible.
     """
-    x = np.asarray(check_x(default_data() if x is None else x), dtype=float)
+    x = np.asarray(check_x(load_data() if x is None else x), dtype=float)
     n, x_mean = len(x), x.mean()
     scatter = np.sum((x - x_mean) ** 2)
     approx = stats.gamma(GAMMA_CONCENTRATION + (n - 1) / 2, scale=1 / (GAMMA_RATE + scatter / 2))
@@ -258,28 +268,37 @@ def exact_posterior(x: torch.Tensor | None = None, num_grid: int = 401) -> GridP
     return GridPosterior(mu_grid, gamma_grid, joint, joint.sum(1) * d_gamma, joint.sum(0) * d_mu)
 
 
-# -- training, answers and plots ----------------------------------------------------------
+# -- the answers: the references together, training, VI's moments ----------------------------
+
+
+def reference(data: torch.Tensor | None = None) -> dict:
+    """The moments of both references on ``data`` (default :func:`load_data`):
+    ``{"cavi": {"mu": {"mean", "std"}, "gamma": ...}, "exact": {...}}``."""
+    x = check_x(load_data() if data is None else data)
+    return {"cavi": cavi(x).moments(), "exact": exact_posterior(x).moments()}
 
 
 def make_trainer(
-    x: torch.Tensor | None = None,
-    guide_choice="manual",
+    data: torch.Tensor | None = None,
+    guide="manual",
     seed: int = 0,
+    *,
     num_steps: int = FULL_STEPS,
     **options,
 ) -> Trainer:
-    """A Trainer on ``x`` (default: :func:`default_data`) with the course's guide.
+    """A Trainer on the observations ``data`` (default: :func:`load_data`), kept as
+    ``trainer.context``.
 
-    ``guide_choice`` is "manual" (:func:`guide`), "auto" (``AutoNormal``: a Normal in
-    unconstrained space, i.e. a LogNormal on gamma) or your own guide function.
-    ``num_steps`` is the number of steps you plan to run: the learning rate decays over
-    them (:func:`lr_decay`). ``options`` override :data:`DEFAULT_OPTIONS`, e.g. ``lr=0.01``,
-    ``elbo="trace"`` or ``optim_args={"lrd": 1.0}`` (no decay).
+    ``guide`` is a name from :data:`GUIDES` ("manual": :func:`guide`, "auto": AutoNormal)
+    or your own guide function. ``num_steps`` is the number of steps you plan to run: the
+    learning rate decays over them (:func:`lr_decay`). ``options`` override
+    :data:`DEFAULT_OPTIONS`, e.g. ``lr=0.01``, ``elbo="trace"`` or ``optim_args={"lrd": 1.0}``
+    (no decay).
     """
-    x = check_x(default_data() if x is None else x)
-    chosen = choose_guide(guide_choice, model, guide)
+    x = check_x(load_data() if data is None else data)
+    chosen = choose_guide(guide, GUIDES, model)
     options = {**DEFAULT_OPTIONS, "optim_args": {"lrd": lr_decay(num_steps)}, **options}
-    return Trainer(model, chosen, args=(x,), seed=seed, **options)
+    return Trainer(model, chosen, args=(x,), seed=seed, context=x, **options)
 
 
 def vi_moments(trainer: Trainer, num_samples: int = 20000) -> dict:
@@ -297,51 +316,15 @@ def vi_moments(trainer: Trainer, num_samples: int = 20000) -> dict:
     }
 
 
-def live_plot(trainer: Trainer, ax) -> None:
-    """The current q(mu) q(gamma) over the exact joint posterior (for the training panel)."""
-    exact = exact_posterior(trainer.args[0], num_grid=151)
-    q = MeanFieldPosterior.from_params(trainer.params())
-    q = q.densities(exact.mu_grid, exact.gamma_grid)
-    ax.clear()
-    plot_joint(exact, np.outer(q["mu"], q["gamma"]), ax=ax)
-
-
-def plot_joint(exact: GridPosterior, q_joint=None, ax=None):
-    """The exact joint posterior (filled) with a factorised q(mu) q(gamma) on top (lines)."""
-    ax = plot_joint_density(
-        exact.mu_grid,
-        exact.gamma_grid,
-        exact.joint,
-        q_joint,
-        xlabel="mean mu",
-        ylabel="precision gamma",
-        labels=("exact p(mu, gamma | x)", "VI q(mu) q(gamma)"),
-        title="Joint posterior: exact (filled) and mean-field VI (lines)",
-        ax=ax,
-    )
-    ax.set_xlim(*_central(exact.mu_grid, exact.mu_density))
-    ax.set_ylim(*_central(exact.gamma_grid, exact.gamma_density))
-    return ax
-
-
-def plot_comparison(
-    vi: MeanFieldPosterior, reference: MeanFieldPosterior, exact: GridPosterior, axes=None
-):
-    """Marginals of mu and gamma: exact (grid), the CAVI optimum and the SVI answer."""
-    grids = {"mean mu": exact.mu_grid, "precision gamma": exact.gamma_grid}
-    densities = {"exact (grid)": [exact.mu_density, exact.gamma_density]}
-    for label, q in (("CAVI optimum", reference), ("SVI", vi)):
-        densities[label] = list(q.densities(exact.mu_grid, exact.gamma_grid).values())
-    by_name = {label: dict(zip(grids, pair)) for label, pair in densities.items()}
-    axes = plot_marginals(grids, by_name, axes=axes)
-    axes[0].set_xlim(*_central(exact.mu_grid, exact.mu_density))
-    return axes
-
-
-def _central(grid, density, level: float = 1e-4) -> tuple[float, float]:
-    """The part of the grid where the density exceeds ``level`` x its peak (for zooming)."""
-    inside = grid[density > level * density.max()]
-    return float(inside[0]), float(inside[-1])
+def percent_errors(answer: dict, reference: dict) -> dict:
+    """|answer / reference - 1| in percent, for the mean and sd of each site of ``moments()``."""
+    return {
+        site: {
+            stat: 100 * abs(answer[site][stat] / reference[site][stat] - 1)
+            for stat in ("mean", "std")
+        }
+        for site in reference
+    }
 
 
 def train(
@@ -349,12 +332,12 @@ def train(
 ) -> ExerciseReport:
     """Train SVI and compare it with CAVI and the exact posterior (``vilab run gaussian``)."""
     num_steps = num_steps or pick_steps(FULL_STEPS, SMOKE_STEPS, smoke)
-    x = default_data()
+    x = load_data(smoke)
     trainer = make_trainer(x, seed=seed, num_steps=num_steps)
     trainer.run(num_steps, progress=progress)
     vi = MeanFieldPosterior.from_params(trainer.params())
-    reference, exact = cavi(x), exact_posterior(x)
-    answers = {"vi": vi.moments(), "cavi": reference.moments(), "exact": exact.moments()}
+    best, exact = cavi(x), exact_posterior(x)
+    answers = {"vi": vi.moments(), "cavi": best.moments(), "exact": exact.moments()}
     summary = {
         "posterior": {
             site: {
@@ -365,22 +348,11 @@ def train(
             for site in ("mu", "gamma")
         },
         "percent_error_vs_cavi": percent_errors(answers["vi"], answers["cavi"]),
-        "cavi_iterations": reference.num_iters,
+        "cavi_iterations": best.num_iters,
+        # q(mu) q(gamma) of SVI and of CAVI, for gaussian.plots.figures
+        "mean_field": {"vi": vi.parameters(), "cavi": best.parameters()},
     }
-    q_vi = vi.densities(exact.mu_grid, exact.gamma_grid)
-    figures = {
-        "marginals": plot_comparison(vi, reference, exact)[0].figure,
-        "joint": plot_joint(exact, np.outer(q_vi["mu"], q_vi["gamma"])).figure,
-    }
-    return ExerciseReport(NAME, {"VI": trainer}, summary, figures)
+    return ExerciseReport(NAME, {"VI": trainer}, summary)
 
 
-def percent_errors(answer: dict, reference: dict) -> dict:
-    """|answer / reference - 1| in percent, for the mean and sd of each site of ``moments()``."""
-    return {
-        site: {
-            stat: 100 * abs(answer[site][stat] / reference[site][stat] - 1)
-            for stat in ("mean", "std")
-        }
-        for site in reference
-    }
+__getattr__ = lazy_plots(__name__)

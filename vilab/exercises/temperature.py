@@ -117,6 +117,12 @@ def _reading(data) -> float:
 
 def reading_of(trainer: Trainer) -> float:
     """The sensor reading a trainer was made with (its ``context``)."""
+    if trainer.context is None:
+        raise ValueError(
+            "Expected a trainer that keeps its sensor reading in trainer.context, got one "
+            "without. Fix: temperature.make_trainer(data=reading, guide=...), or "
+            "Trainer(model, guide, args=(reading,), context=reading)."
+        )
     return float(trainer.context)
 
 

@@ -22,14 +22,14 @@ PARAM_NAMES = ("mu_loc", "mu_scale", "gamma_concentration", "gamma_rate")
 
 def model(answer, x=None) -> object:
     """mu ~ Normal(0, 10000); gamma ~ Gamma(1, 1); x_i ~ Normal(mu, 1/sqrt(gamma))."""
-    x = exercise.default_data() if x is None else x
+    x = exercise.load_data() if x is None else x
     return check_model("the model of notebook 02", answer, exercise.model, (x,))
 
 
 def guide(answer, x=None, model=exercise.model) -> object:
     """q(mu) q(gamma) = Normal(mu_loc, mu_scale) Gamma(gamma_concentration, gamma_rate),
     trained briefly and compared with CAVI; the parameter names are those the notebook reads."""
-    x = exercise.default_data() if x is None else x
+    x = exercise.load_data() if x is None else x
     cavi = exercise.cavi(x).moments()
     options = {**exercise.DEFAULT_OPTIONS, **CHECK_OPTIONS}
     task = "the mean-field guide q(mu) q(gamma)"
