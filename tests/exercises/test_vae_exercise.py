@@ -33,6 +33,8 @@ def test_data_split_is_binary_disjoint_and_fixed(data, shared_data_dir):
     assert not any(row.numpy().tobytes() in train_rows for row in data.x_heldout)
     again = ex.load_data(num_train=600, num_heldout=300, data_dir=shared_data_dir)
     assert torch.equal(again.x_train, data.x_train) and torch.equal(again.y_heldout, data.y_heldout)
+    small = ex.load_data(True, data_dir=shared_data_dir)  # load_data(smoke), as the contract says
+    assert (len(small.x_train), len(small.x_heldout)) == (ex.SMOKE_TRAIN, ex.SMOKE_HELDOUT)
 
 
 def test_model_and_guide_shapes(data):

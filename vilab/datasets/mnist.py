@@ -11,6 +11,10 @@ loader never substitutes synthetic images, and always says which source it used 
     >>> data = load_mnist("test", digits=[0, 1, 2], binarize="static")  # doctest: +SKIP
     >>> data.x.shape, data.source                                       # doctest: +SKIP
     (torch.Size([3147, 784]), 'cache:/.../t10k-images-idx3-ubyte.gz')
+
+:func:`load_mnist_split` cuts one split into training and held-out images (file order or a
+seeded shuffle, binarised or centred): the one loader of the VAE, factor-analysis and PPCA
+exercises.
 """
 
 from __future__ import annotations

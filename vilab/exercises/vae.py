@@ -62,10 +62,10 @@ EXPECTED_HELDOUT_ELBO = {"z_dim_2": -160.0, "z_dim_10": -115.0}
 
 
 def load_data(
+    smoke: bool | None = None,
     num_train: int | None = None,
     num_heldout: int | None = None,
     binarize: str = "static",
-    smoke: bool | None = None,
     split_seed: int = 0,
     data_dir=None,
 ) -> MNISTSplit:
