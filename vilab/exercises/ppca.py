@@ -187,7 +187,10 @@ def make_trainer(
     replaces the exercise's (e.g. the notebook's); ``options`` override the method's."""
     method = method or (guide if isinstance(guide, str) else "vi")
     if method not in METHOD_OPTIONS:
-        raise ValueError(f"Expected method 'vi', 'map' or 'em', got {method!r}.")
+        raise ValueError(
+            f"Expected method 'vi', 'map' or 'em', got {method!r}. Fix: 'vi' for q(W) q(z), "
+            f"'map' for points, 'em' for a point W with Normal q(z_n)."
+        )
     data = load_data() if data is None else data
     x = check_data_matrix(_matrix(data))
     check_latent_dim(latent_dim, x.shape[1])
