@@ -154,7 +154,12 @@ def test_the_generic_entry_point_takes_plain_arrays_chains_and_named_coords():
         ({}, {}, TypeError, "Expected the posterior samples as a non-empty dict"),
         ([1, 2], {}, TypeError, "got list"),
         ({"w": np.zeros(5)}, {"num_chains": 2}, ValueError, "a multiple of num_chains=2"),
-        ({"w": np.zeros(4)}, {"num_chains": 0}, ValueError, "num_chains as a whole number"),
+        (
+            {"w": np.zeros(4)},
+            {"num_chains": 0},
+            ValueError,
+            "num_chains must be a whole number >= 1, got 0",
+        ),
     ],
 )
 def test_bad_samples_are_explained(posterior, options, error, match):

@@ -118,7 +118,9 @@ def test_ppca_log_evidence_bounds_the_em_elbo():
 
 def test_estimate_elbo_refuses_minibatch_trainers_and_bad_counts():
     trainer = temperature.make_trainer()
-    with pytest.raises(ValueError, match=r"Expected num_particles: a whole number >= 2, got 1"):
+    with pytest.raises(
+        ValueError, match=r"num_particles must be a whole number >= 2, got 1\. Fix: "
+    ):
         evidence.estimate_elbo(trainer, num_particles=1)
     trainer.batch_fn = lambda step: (temperature.SENSOR_READING,)
     with pytest.raises(ValueError, match=r"Expected a trainer on its full data"):

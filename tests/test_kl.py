@@ -132,10 +132,13 @@ def test_the_model_is_the_target_and_the_guide_a_gaussian():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: kl.two_modes(separation=-1.0), r"Expected separation in \[0, inf\], got -1.0"),
-        (lambda: kl.two_modes(weight=1.5), r"Expected weight in \[0, 1\], got 1.5"),
-        (lambda: kl.heavy_tailed(df=2.0), r"Expected df in \(2, .*variance is infinite"),
-        (lambda: kl.make_target("bimodal"), r"Expected a target kind among"),
+        (lambda: kl.two_modes(separation=-1.0), r"separation must be in \[0, inf\], got -1.0"),
+        (lambda: kl.two_modes(weight=1.5), r"weight must be in \[0, 1\], got 1.5"),
+        (lambda: kl.heavy_tailed(df=2.0), r"df must be in \(2, .*variance is infinite"),
+        (
+            lambda: kl.make_target("bimodal"),
+            r"kind must be one of 'two modes', 'skewed', 'heavy tails'",
+        ),
         (lambda: kl.fit(kl.skewed(), "backward"), r"Expected direction 'reverse'"),
         (lambda: kl.kl_split(kl.skewed(), 0.0, -1.0), r"Expected a finite loc and a scale > 0"),
     ],

@@ -175,10 +175,16 @@ def test_autonormal_summary_is_in_the_constrained_space():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda t: predictive.sample_latents(t, 0), "Expected num_samples to be a whole number"),
+        (
+            lambda t: predictive.sample_latents(t, 0),
+            "num_samples must be a whole number >= 1, got 0",
+        ),
         (lambda t: predictive.sample_latents(t, 10, sites=["tmp"]), r"got \['tmp'\].*'temp'"),
         (lambda t: predictive.posterior_predictive(t, return_sites=["y"]), r"got \['y'\]"),
-        (lambda t: predictive.posterior_summary(t, prob=90), "Expected prob between 0 and 1"),
+        (
+            lambda t: predictive.posterior_summary(t, prob=90),
+            "prob must be between 0 and 1, got 90.0",
+        ),
     ],
 )
 def test_bad_input_gets_a_clear_error(trained_temperature, call, match):

@@ -28,6 +28,7 @@ import torch
 from .checks.pair import trace_pair
 from .checks.traces import is_deterministic, latent_sites, observed_sites, sample_sites
 from .scope import PrivateScope
+from .validation import whole_number
 
 
 def _arviz():
@@ -99,8 +100,9 @@ def from_samples(
             f"draws on axis 0}}, got {type(posterior).__name__}. Fix: pass e.g. "
             f"trainer.sample_posterior(1000) or the dict that run_nuts returns."
         )
-    if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
-        raise ValueError(f"Expected num_chains as a whole number >= 1, got {num_chains!r}.")
+    num_chains = whole_number(
+        "num_chains", num_chains, fix="num_chains=1 for one stream of draws (the default)."
+    )
     layout = layout or SiteLayout()
     groups = {"posterior": posterior, "posterior_predictive": posterior_predictive}
     groups["sample_stats"] = sample_stats

@@ -28,6 +28,7 @@ from scipy import special
 
 from . import checks
 from .exercises import gaussian, temperature
+from .validation import real_number, whole_number
 
 
 def temperature_log_evidence(reading: float = float(temperature.SENSOR_READING)) -> float:
@@ -46,12 +47,10 @@ def coin_log_evidence(flips, concentration1: float = 1.0, concentration0: float 
             f"Expected the flips as 0 (tails) and 1 (heads), got {np.unique(flips)[:6]}. "
             f"Fix: flips = (outcomes == 'H').astype(float)."
         )
-    if not (concentration1 > 0 and concentration0 > 0):
-        raise ValueError(
-            f"Expected Beta concentrations > 0, got {concentration1} and {concentration0}."
-        )
+    fix = "e.g. concentration1=1, concentration0=1 (the uniform prior)."
+    a = real_number("concentration1", concentration1, positive=True, fix=fix)
+    b = real_number("concentration0", concentration0, positive=True, fix=fix)
     heads = flips.sum()
-    a, b = concentration1, concentration0
     return float(special.betaln(a + heads, b + len(flips) - heads) - special.betaln(a, b))
 
 
@@ -119,8 +118,9 @@ def estimate_elbo(trainer, num_particles: int = 10_000, batch_size: int = 1000, 
     """The ELBO of ``trainer``'s current guide on its training data, from ``num_particles``
     vectorised draws (``batch_size`` at a time), with its standard error. Seeded and run
     in the trainer's scope: the training's random stream is untouched."""
-    if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 2:
-        raise ValueError(f"Expected num_particles: a whole number >= 2, got {num_particles!r}.")
+    num_particles = whole_number(
+        "num_particles", num_particles, minimum=2, fix="num_particles=10_000 (the default)."
+    )
     if trainer.batch_fn is not None:
         raise ValueError(
             "Expected a trainer on its full data: this one trains on minibatches (batch_fn), "

@@ -35,17 +35,10 @@ from .checks.traces import (
     observed_sites,
     plate_nesting,
 )
+from .validation import real_number, refuse, whole_number
 
 DRAWS_PLATE = "_vilab_draws"  # the particle plate; the leading dim of every returned draw
-
-
-def _check_num_samples(num_samples) -> int:
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(
-            f"Expected num_samples to be a whole number >= 1, got {num_samples!r}. "
-            f"Fix: pass e.g. num_samples=1000."
-        )
-    return num_samples
+_NUM_SAMPLES_FIX = "pass e.g. num_samples=1000."
 
 
 def _training_data(trainer) -> tuple[tuple, dict]:
@@ -111,7 +104,7 @@ def sample_latents(
     each of shape ``(num_samples, *site shape)``, in constrained space; observed sites are
     left out. One vectorised call of the guide (a loop only if the guide does not allow it).
     The guide sees the training data, or ``args``/``kwargs`` where given."""
-    num_samples = _check_num_samples(num_samples)
+    num_samples = whole_number("num_samples", num_samples, fix=_NUM_SAMPLES_FIX)
     args, kwargs = _data(trainer, args, kwargs)
     found = layout(trainer, args, kwargs)
     shapes = found.latent
@@ -130,7 +123,7 @@ def sample_latents(
 
 def sample_prior(trainer, num_samples: int = 1000) -> dict[str, torch.Tensor]:
     """Draws of the latent sites from the model's prior (the data are ignored)."""
-    num_samples = _check_num_samples(num_samples)
+    num_samples = whole_number("num_samples", num_samples, fix=_NUM_SAMPLES_FIX)
     found = layout(trainer)
     args, kwargs = _training_data(trainer)
     with trainer.activated(), torch.no_grad():
@@ -164,8 +157,9 @@ class DrawSummary:
 
 def summarize_draws(draws: dict, prob: float = 0.9) -> dict[str, DrawSummary]:
     """A :class:`DrawSummary` per site of ``draws`` ({name: tensor (num_samples, ...)})."""
+    prob = real_number("prob", prob, fix="e.g. prob=0.9.")
     if not 0 < prob < 1:
-        raise ValueError(f"Expected prob between 0 and 1, got {prob!r}. Fix: e.g. prob=0.9.")
+        refuse("prob", "between 0 and 1", prob, fix="e.g. prob=0.9 for the 5%-95% interval.")
     levels = torch.tensor([(1 - prob) / 2, 0.5, (1 + prob) / 2], dtype=torch.float64)
     summary = {}
     for name, values in draws.items():
@@ -212,7 +206,7 @@ def posterior_predictive(
     """
     from pyro.infer import Predictive
 
-    num_samples = _check_num_samples(num_samples)
+    num_samples = whole_number("num_samples", num_samples, fix=_NUM_SAMPLES_FIX)
     latents = sample_latents(trainer, num_samples)
     if not args and not kwargs:
         args, kwargs = _training_data(trainer)

@@ -73,12 +73,24 @@ def test_ppca_data_other_dimensions():
 @pytest.mark.parametrize(
     "call, error, match",
     [
-        (lambda: make_gaussian_data(num_points=0), ValueError, "num_points to be an int >= 1"),
-        (lambda: make_gaussian_data(scale=-1.0), ValueError, "scale > 0, got -1.0"),
+        (
+            lambda: make_gaussian_data(num_points=0),
+            ValueError,
+            "num_points must be a whole number >= 1, got 0",
+        ),
+        (
+            lambda: make_gaussian_data(scale=-1.0),
+            ValueError,
+            "scale must be a positive number, got -1.0",
+        ),
         (lambda: make_bnn_data(num_points=2.5), ValueError, "got 2.5"),
         (lambda: make_ppca_data(latent_dim=0), ValueError, "latent_dim"),
-        (lambda: make_ppca_data(noise_scale=0), ValueError, "noise_scale > 0"),
-        (lambda: make_bnn_data(seed="0"), TypeError, "seed to be an int, got str"),
+        (
+            lambda: make_ppca_data(noise_scale=0),
+            ValueError,
+            "noise_scale must be a positive number",
+        ),
+        (lambda: make_bnn_data(seed="0"), TypeError, "seed must be a whole number >= 0, got '0'"),
     ],
 )
 def test_bad_arguments_are_explained(call, error, match):

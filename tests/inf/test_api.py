@@ -89,7 +89,7 @@ def test_svi_scales_minibatches_to_the_full_data():
         sites = pyro.poutine.trace(trainer.model).get_trace(last_batch).nodes
     assert sites["x"]["value"].shape == (2,) and sites["x"]["scale"] == 10.0  # N/M = 20/2
     assert sites["mu"]["scale"] == 1.0  # global: not scaled
-    with pytest.raises(inf.InfError, match="Expected batch_size to be a whole number >= 1"):
+    with pytest.raises(inf.InfError, match="batch_size must be a whole number >= 1, got 0. Fix: "):
         inf.inference.SVI(batch_size=0)
 
 

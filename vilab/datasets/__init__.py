@@ -7,8 +7,8 @@ what is cached, ``vilab data fetch NAME`` downloads and ``vilab data import NAME
 adds a file obtained elsewhere.
 
     >>> from vilab.datasets import load_rugged, load_mnist, make_bnn_data
-    >>> rugged = load_rugged()                      # doctest: +SKIP
-    >>> mnist = load_mnist("test", digits=[0, 1, 2])  # doctest: +SKIP
+    >>> rugged = load_rugged()                        # reads the cache  # doctest: +SKIP
+    >>> mnist = load_mnist("test", digits=[0, 1, 2])  # reads the cache  # doctest: +SKIP
     >>> x, y = make_bnn_data(seed=0)
 """
 

@@ -6,7 +6,7 @@ moved into place with ``os.replace`` only once its checksum matches. Whatever go
 verified file or nothing: never a half file that a later run would trust.
 
     >>> from vilab.datasets import fetch
-    >>> path = fetch("rugged")          # doctest: +SKIP
+    >>> path = fetch("rugged")          # downloads from the internet  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ everywhere, or does the relation flip inside Africa? The course's view keeps thr
 columns and the 170 countries with a recorded GDP in 2000:
 
     >>> from vilab.datasets import load_rugged
-    >>> data = load_rugged()                         # doctest: +SKIP
-    >>> data.x.shape, data.y.shape                   # doctest: +SKIP
+    >>> data = load_rugged()            # needs the file in the cache  # doctest: +SKIP
+    >>> data.x.shape, data.y.shape      # needs the file in the cache  # doctest: +SKIP
     (torch.Size([170, 2]), torch.Size([170]))
 
 The raw CSV (234 countries x 51 columns, ISO-8859-1 text) stays available as

@@ -16,22 +16,11 @@ from typing import NamedTuple
 
 import torch
 
-
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"Expected {name} to be an int >= 1, got {value!r}.")
-    return value
-
-
-def _check_scale(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"Expected {name} > 0, got {value!r}.")
-    return float(value)
+from ..validation import real_number, whole_number
 
 
 def _generator(seed: int) -> torch.Generator:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"Expected seed to be an int, got {type(seed).__name__}: {seed!r}.")
+    seed = whole_number("seed", seed, minimum=0, fix="pass an int such as seed=0.", error=TypeError)
     return torch.Generator().manual_seed(seed)
 
 
@@ -42,8 +31,8 @@ def make_gaussian_data(
 
     Returns a float32 tensor of shape (num_points,).
     """
-    _check_count("num_points", num_points)
-    scale = _check_scale("scale", scale)
+    num_points = whole_number("num_points", num_points)
+    scale = real_number("scale", scale, positive=True)
     noise = torch.randn(num_points, generator=_generator(seed))
     return loc + scale * noise
 
@@ -56,7 +45,7 @@ def make_bnn_data(num_points: int = 600, seed: int = 0) -> tuple[torch.Tensor, t
     predictive should widen. Returns ``x, y``, float32 tensors of shape (num_points,),
     sorted by x so that ``plt.plot(x, ...)`` draws a clean curve.
     """
-    _check_count("num_points", num_points)
+    num_points = whole_number("num_points", num_points)
     generator = _generator(seed)
     num_right = num_points // 3
     num_left = num_points - num_right
@@ -90,11 +79,11 @@ def make_ppca_data(
     so Cov(x) = W W^T + noise_scale^2 I. Note W is identified only up to rotation (and
     sign): compare W W^T, not W itself.
     """
-    _check_count("num_points", num_points)
-    _check_count("data_dim", data_dim)
-    _check_count("latent_dim", latent_dim)
-    noise_scale = _check_scale("noise_scale", noise_scale)
-    w_scale = _check_scale("w_scale", w_scale)
+    num_points = whole_number("num_points", num_points)
+    data_dim = whole_number("data_dim", data_dim)
+    latent_dim = whole_number("latent_dim", latent_dim)
+    noise_scale = real_number("noise_scale", noise_scale, positive=True)
+    w_scale = real_number("w_scale", w_scale, positive=True)
     generator = _generator(seed)
     w = w_scale * torch.randn(data_dim, latent_dim, generator=generator)
     z = torch.randn(num_points, latent_dim, generator=generator)

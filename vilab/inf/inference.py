@@ -13,6 +13,7 @@ import torch
 
 from ..engine import Trainer
 from ..reference import run_nuts
+from ..validation import whole_number
 from .errors import InfError
 from .guide import Guide
 
@@ -37,7 +38,9 @@ class VI:
                  optim_args=None, num_particles=1, seed=0, progress=True, loss="ELBO"):  # fmt: skip
         if loss != "ELBO":
             raise InfError(f"Expected loss='ELBO' (the only loss vilab.inf has), got {loss!r}.")
-        _check_count("epochs", epochs)
+        epochs = whole_number(
+            "epochs", epochs, fix="e.g. epochs=1000 passes over the data.", error=InfError
+        )
         key = optimizer.lower() if isinstance(optimizer, str) else None
         if key is not None and key not in _OPTIMIZERS:
             raise InfError(
@@ -83,7 +86,9 @@ class SVI(VI):
 
     def __init__(self, *args, batch_size=100, **kwargs):
         super().__init__(*args, **kwargs)
-        _check_count("batch_size", batch_size)
+        batch_size = whole_number(
+            "batch_size", batch_size, fix="e.g. batch_size=100 rows.", error=InfError
+        )
         self.batch_size = batch_size
 
     def batches(self, p):
@@ -131,8 +136,3 @@ class MCMC:
         )
 
     losses: list = []
-
-
-def _check_count(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InfError(f"Expected {name} to be a whole number >= 1, got {value!r}.")

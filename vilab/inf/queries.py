@@ -13,8 +13,11 @@ import numpy as np
 import pyro.poutine as poutine
 import torch
 
+from ..validation import whole_number
 from .errors import InfError, names
 from .inference import MCMC
+
+_SIZE_FIX = "pass a number of draws, e.g. size=100."
 
 
 class Query:
@@ -24,8 +27,7 @@ class Query:
         self.p, self.targets, self._draw, self._samples = p, targets, draw, samples
 
     def _runs(self, size):
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise InfError(f"Expected size to be a whole number >= 1, got {size!r}.")
+        size = whole_number("size", size, fix=_SIZE_FIX, error=InfError)
         with self.p.parameters_active():
             return [self._draw() for _ in range(size)]
 
@@ -58,8 +60,7 @@ def prior(p, targets, data, size) -> Query:
     """Draws from the P-model; ``data`` fixes variables, ``size`` is the datamodel's size
     when the data do not give it."""
     tensors, rows = p.prepare_data(data, "the data of prior()")
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise InfError(f"Expected size to be a whole number >= 1, got {size!r}.")
+    size = whole_number("size", size, fix=_SIZE_FIX, error=InfError)
     targets = _targets(p, targets, p.random_names(), "prior")
     model = p.pyro_model(tensors, rows or size)
     return Query(p, targets, lambda: _sites(poutine.trace(model).get_trace()))

@@ -19,6 +19,8 @@ import torch
 from pyro.distributions import constraints
 from torch.distributions.utils import broadcast_all
 
+from ..validation import one_of, real_number, refuse
+
 KINDS = ("two modes", "skewed", "heavy tails")
 
 
@@ -132,18 +134,13 @@ def heavy_tailed(df: float = 3.0) -> Target:
 def make_target(kind: str, **settings) -> Target:
     """The target called ``kind`` (one of :data:`KINDS`) with its settings."""
     makers = {"two modes": two_modes, "skewed": skewed, "heavy tails": heavy_tailed}
-    if kind not in makers:
-        raise ValueError(f"Expected a target kind among {list(KINDS)}, got {kind!r}.")
+    one_of("kind", kind, KINDS, fix='e.g. make_target("two modes", separation=6.0).')
     return makers[kind](**settings)
 
 
 def _check_number(name, value, low, high, fix, closed_low=True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise TypeError(f"Expected {name} to be a number, got {value!r}. Fix: {fix}.")
-    inside = (value >= low if closed_low else value > low) and value <= high
-    if not inside:
+    number = real_number(name, value, finite=False, fix=f"{fix}.", error=TypeError)
+    if not ((number >= low if closed_low else number > low) and number <= high):
         bracket = "[" if closed_low else "("
-        raise ValueError(
-            f"Expected {name} in {bracket}{low:g}, {high:g}], got {value!r}. Fix: {fix}."
-        )
-    return float(value)
+        refuse(name, f"in {bracket}{low:g}, {high:g}]", value, f"{fix}.")
+    return number

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..validation import whole_number
 from .axes import new_axes
 
 
@@ -57,8 +58,7 @@ def reliability_curve(prob, y, num_bins: int = 10) -> ReliabilityCurve:
             f"Expected labels 0 or 1, got the values {np.unique(y)[:6].tolist()}. "
             f"Fix: encode the positive class as 1 and the other as 0."
         )
-    if isinstance(num_bins, bool) or not isinstance(num_bins, int) or num_bins < 1:
-        raise ValueError(f"Expected num_bins to be an int >= 1, got {num_bins!r}.")
+    num_bins = whole_number("num_bins", num_bins, fix="num_bins=10 bins of width 0.1.")
     edges = np.linspace(0.0, 1.0, num_bins + 1)
     # bin k holds edges[k] <= p < edges[k+1]; p = 1 goes into the last bin
     index = np.clip(np.searchsorted(edges, prob, side="right") - 1, 0, num_bins - 1)

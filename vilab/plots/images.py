@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..validation import whole_number
 from .axes import new_axes
 
 
@@ -73,8 +74,7 @@ def image_mosaic(
     if count == 0:
         raise ValueError("Expected at least one image to lay out, got none.")
     ncols = ncols or math.ceil(math.sqrt(count))
-    if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
-        raise ValueError(f"Expected ncols to be a whole number >= 1, got {ncols!r}.")
+    ncols = whole_number("ncols", ncols, fix="ncols=10, or leave it out for a square.")
     nrows = math.ceil(count / ncols)
     height, width = images.shape[1:]
     mosaic = np.full((nrows * (height + pad) - pad, ncols * (width + pad) - pad), pad_value)

@@ -7,9 +7,15 @@ tensor (no gradients) and returns M images, as an M x h*w (or M x h x w) tensor 
 with values in [0, 1] for pixel probabilities. For a VAE that is the decoder network; for
 PPCA it is ``z @ W.T + mu``.
 
-    >>> ax = plot_latent_scatter(z_loc, labels)                 # doctest: +SKIP
-    >>> ax = plot_manifold(decode, grid_size=15)                # doctest: +SKIP
-    >>> ax = plot_interpolation(decode, z_loc[0], z_loc[1])     # doctest: +SKIP
+    >>> import torch
+    >>> W, mu = 0.1 * torch.randn(784, 2), torch.full((784,), 0.5)
+    >>> decode = lambda z: (z @ W.T + mu).clamp(0, 1)   # PPCA's decoder, clipped to [0, 1]
+    >>> z_loc, labels = torch.randn(300, 2), torch.randint(0, 3, (300,))
+    >>> ax = plot_latent_scatter(z_loc, labels)
+    >>> ax = plot_manifold(decode, grid_size=15)
+    >>> ax = plot_interpolation(decode, z_loc[0], z_loc[1])
+    >>> ax.get_title()
+    'Walking through latent space'
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from ..history import History
+from ..validation import whole_number
 from .axes import new_axes
 from .elbo import moving_average
 from .images import as_images, decode_images, image_mosaic, show_mosaic, to_numpy
@@ -94,8 +101,7 @@ def plot_latent_scatter(
 def latent_grid(grid_size: int = 20, quantiles=(0.05, 0.95)) -> np.ndarray:
     """``grid_size`` values from the ``quantiles`` of a standard normal, evenly spaced in
     probability: the prior's mass, not its range, sets the spacing (Kingma & Welling, 2014)."""
-    if isinstance(grid_size, bool) or not isinstance(grid_size, int) or grid_size < 2:
-        raise ValueError(f"Expected grid_size to be a whole number >= 2, got {grid_size!r}.")
+    grid_size = whole_number("grid_size", grid_size, minimum=2, fix="grid_size=20.")
     low, high = quantiles
     if not 0.0 < low < high < 1.0:
         raise ValueError(
@@ -206,8 +212,7 @@ def plot_interpolation(
         raise ValueError(
             f"Expected z_start and z_end of the same size, got {z_start.size} and {z_end.size}."
         )
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise ValueError(f"Expected steps to be a whole number >= 2, got {steps!r}.")
+    steps = whole_number("steps", steps, minimum=2, fix="steps=10 images from start to end.")
     weights = np.linspace(0.0, 1.0, steps)[:, None]
     images = decode_images(decode, (1 - weights) * z_start + weights * z_end, image_shape)
     ax = show_mosaic(

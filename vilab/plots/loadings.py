@@ -7,9 +7,15 @@ put every W in one *canonical* frame: W = U S V^T (SVD) becomes U S, columns ord
 decreasing length and each column's sign chosen so its entries sum to a positive number.
 Equal models then give equal pictures, and the eye compares what matters.
 
-    >>> w_canonical = canonical_loadings(w)                            # doctest: +SKIP
-    >>> ax = plot_direction_over_data(x, {"VI": w_vi, "ML": w_ml})     # doctest: +SKIP
-    >>> ax = plot_loading_images({"vilab": w, "scikit-learn": w_sk})   # doctest: +SKIP
+    >>> rng = np.random.default_rng(0)
+    >>> w = rng.normal(size=(784, 2))                      # 784 pixels, 2 factors
+    >>> c, s = np.cos(0.7), np.sin(0.7)
+    >>> rotated = w @ np.array([[c, -s], [s, c]])          # W R: the same model
+    >>> np.allclose(canonical_loadings(rotated), canonical_loadings(w))
+    True
+    >>> ax = plot_loading_images({"W": w, "W R": rotated})     # two equal rows
+    >>> x = rng.normal(size=(500, 2)) * [2.0, 0.5]
+    >>> ax = plot_direction_over_data(x, {"VI": [[2.0], [0.1]], "ML": [[-1.9], [0.0]]})
 """
 
 from __future__ import annotations

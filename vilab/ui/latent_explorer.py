@@ -1,10 +1,14 @@
 """Latent explorer: move through a 2-D latent space with two sliders and watch the decoded
 image change live, with the data's codes drawn behind as a map.
 
-    >>> explorer = LatentExplorer(vae.decode, scatter=(z_heldout, labels))   # doctest: +SKIP
-    >>> explorer                      # in a notebook: sliders, map and image   # doctest: +SKIP
-    >>> explorer.z1_slider.value = 1.5; explorer.image.shape                   # doctest: +SKIP
+    >>> import torch
+    >>> decode = lambda z: torch.sigmoid(z @ torch.ones(2, 784))   # a toy decoder; vae.decode
+    >>> z_heldout, labels = torch.randn(200, 2), torch.randint(0, 3, (200,))
+    >>> explorer = LatentExplorer(decode, scatter=(z_heldout, labels))
+    >>> explorer.z1_slider.value = 1.5; explorer.image.shape
     (28, 28)
+
+In a notebook, ``explorer`` as the last line of a cell shows the sliders, map and image.
 
 Works headless too (tests, nbval): set the sliders' ``value`` and read ``explorer.image``
 (the decoded image as a NumPy array) and ``explorer.z``. The figure is a plain

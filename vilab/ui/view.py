@@ -27,6 +27,7 @@ import sys
 import ipywidgets as widgets
 import numpy as np
 
+from ..validation import whole_number
 from .errors_area import ErrorArea
 from .live_plot import (
     ElboChart,
@@ -52,8 +53,9 @@ class PanelView:
     def __init__(
         self, trainer, live_plot=None, live_every: int = 50, readout=None, log_evidence=None
     ):
-        if isinstance(live_every, bool) or not isinstance(live_every, int) or live_every < 1:
-            raise ValueError(f"live_every must be a whole number >= 1, got {live_every!r}.")
+        live_every = whole_number(
+            "live_every", live_every, fix="live_every=50 redraws the picture every 50 steps."
+        )
         for name, value in (("live_plot", live_plot), ("readout", readout)):
             if value is not None and not callable(value):
                 raise TypeError(
