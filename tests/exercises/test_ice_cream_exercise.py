@@ -132,6 +132,22 @@ def test_reference_is_exact_for_the_readings_and_nuts_for_humidity():
     assert reference["humidity_model"]["mean_humidity"] == {"mean": 86.259, "std": 0.718}
 
 
+def test_reference_on_other_days_runs_nuts_on_them(monkeypatch):
+    calls = []
+
+    def fake_nuts(model_fn, data=None, **settings):  # NUTS itself: the tests above
+        calls.append((model_fn, data))
+        return {site: {"mean": 1.0, "std": 2.0} for site in ("mean_temp", "mean_humidity")}
+
+    monkeypatch.setattr(ex, "nuts_reference", fake_nuts)
+    days = ex.ShopData(ex.READINGS, ex.SALES, ex.HUMIDITY_READINGS + 10)
+    reference = ex.reference(days)
+    assert calls == [(ex.humidity_model, days)]
+    assert reference["humidity_model"]["mean_humidity"] == {"mean": 1.0, "std": 2.0}
+    assert reference["temperature_model"]["mean_temp"]["mean"] == pytest.approx(19.222, abs=1e-3)
+    assert ex.reference() and len(calls) == 1  # the course's days: the stored run
+
+
 def test_the_trainer_keeps_its_days_and_refuses_other_data():
     days = ex.ShopData(ex.READINGS + 5, ex.SALES, ex.HUMIDITY_READINGS)
     trainer = ex.make_trainer(days, model=ex.humidity_model)

@@ -26,7 +26,12 @@ def plot_sales_fit(data, summary: dict, ax=None):
     ax.plot(data.sensor, data.sales, "o", color="0.3", label="the ten days")
     grid = np.linspace(float(data.sensor.min()) - 1, float(data.sensor.max()) + 1, 50)
     humidity = summary.get("mean_humidity", {}).get("mean", 0.0)
-    ax.plot(grid, ice_cream.typical_sales(summary, grid, humidity), lw=2, label="VI expected")
+    ax.plot(
+        grid,
+        ice_cream.typical_sales(summary, grid, humidity),
+        lw=2,
+        label="expected sales (VI means)",
+    )
     ax.set_xlabel("temperature reading (°C)")
     ax.set_ylabel("ice creams sold")
     ax.set_title("Sales against the temperature")
