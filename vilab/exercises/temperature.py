@@ -92,7 +92,7 @@ def reference(data=None) -> dict:
 
 
 # -- the trainer: data, guide, seed, then Trainer options -----------------------------------------
-def make_trainer(data=None, guide: str = "normal", seed: int = 0, *, model=model, **options):
+def make_trainer(data=None, guide="normal", seed: int = 0, *, model=model, **options):
     """A Trainer on the sensor reading ``data`` (default 18.0) with the guide named ``guide``
     (see :data:`GUIDES`) or a guide function of your own, and the course's model or yours
     (``model=``); ``options`` override :data:`DEFAULT_OPTIONS` (e.g. ``lr=0.01``,
