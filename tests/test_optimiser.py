@@ -43,7 +43,9 @@ PYRO_EQUIVALENT = {  # vilab's choice -> the pyro.optim object a student would w
 def hand_written_run(model, guide, args, num_steps, optim, lr, optim_args, seed=0):
     """Pyro's own SVI loop, in the parameter store and random stream a fresh Trainer with the
     same seed starts from: the reference the engine must reproduce exactly."""
-    twin = Trainer(model, guide, args=args, lr=lr, optim=optim, optim_args=optim_args, seed=seed)
+    twin = Trainer(
+        model, guide, args=args, lr=lr, optim=optim, optim_args=optim_args, seed=seed, elbo="trace"
+    )
     with twin.scope:
         pyro_optim = PYRO_EQUIVALENT[optim](lr, optim_args)
         svi = SVI(model, guide, pyro_optim, Trace_ELBO())
@@ -59,7 +61,13 @@ def hand_written_run(model, guide, args, num_steps, optim, lr, optim_args, seed=
 def test_the_engine_reproduces_a_hand_written_svi_loop_bit_for_bit(optim, lr, optim_args):
     args = (X, Y)
     trainer = Trainer(
-        regression_model, regression_guide, args=args, lr=lr, optim=optim, optim_args=optim_args
+        regression_model,
+        regression_guide,
+        args=args,
+        lr=lr,
+        optim=optim,
+        optim_args=optim_args,
+        elbo="trace",
     )
     trainer.run(60, progress=False)
     losses, params, _ = hand_written_run(
@@ -77,6 +85,7 @@ def test_saved_state_has_pyro_optims_format_and_values():
         regression_model,
         regression_guide,
         args=args,
+        elbo="trace",
         lr=0.05,
         optim="clipped_adam",
         optim_args={"lrd": 0.95},
@@ -113,7 +122,9 @@ class SometimesExtra:
 
 def test_parameters_a_step_does_not_use_are_not_moved_by_it():
     args = (X, Y)
-    trainer = Trainer(regression_model, SometimesExtra(), args=args, lr=0.05, check=False)
+    trainer = Trainer(
+        regression_model, SometimesExtra(), args=args, elbo="trace", lr=0.05, check=False
+    )
     trainer.run(30, progress=False)
     losses, params, _ = hand_written_run(
         regression_model, SometimesExtra(), args, 30, "adam", 0.05, {}
@@ -142,7 +153,9 @@ def test_a_checkpoint_saved_right_after_loading_keeps_the_optimiser_state(tmp_pa
 
 
 def test_a_learning_rate_change_reaches_parameters_first_seen_after_it():
-    trainer = Trainer(regression_model, SometimesExtra(), args=(X, Y), lr=0.05, check=False)
+    trainer = Trainer(
+        regression_model, SometimesExtra(), args=(X, Y), elbo="trace", lr=0.05, check=False
+    )
     trainer.step(1)  # the guide's first call was at construction: "shift" comes at step 2
     trainer.lr = 0.001
     trainer.step(2)

@@ -60,10 +60,13 @@ class ProgressBar(Callback):
         history = trainer.history
         if history.loss:  # the last value only: converting the whole history grows with it
             elbo_per_point = -history.loss[-1] / history.num_data
-            self._bar.set_postfix_str(f"ELBO/point {elbo_per_point:.4g}", refresh=False)
+            status = trainer.convergence.describe()
+            self._bar.set_postfix_str(f"ELBO/point {elbo_per_point:.4g}, {status}", refresh=False)
 
     def on_run_end(self, trainer, error) -> None:
         if self._bar is not None:
             self.on_steps(trainer)
+            if error is None and not trainer.convergence.converged:  # say so, plainly
+                self._bar.set_description("SVI (not converged yet)", refresh=False)
             self._bar.close()
             self._bar = None

@@ -97,24 +97,8 @@ def _decode_rng(state: dict) -> dict:
 
 def save_checkpoint(trainer, path) -> None:
     path = Path(path)
-    with trainer.scope:
-        store = pyro.get_param_store()
-        params = {name: value.detach().clone() for name, value in store.named_parameters()}
-        optim_state = trainer.optim.get_state()
-    state = {
-        "format": FORMAT,
-        "version": VERSION,
-        "num_steps_done": trainer.num_steps_done,
-        "elapsed": trainer._elapsed,
-        "lr": trainer.lr,
-        "seed": trainer.seed,
-        "params": params,
-        "optim": optim_state,
-        "optim_kind": optim_kind(trainer.optim),
-        "identity": trainer._identity,
-        "rng": _encode_rng(trainer.scope.rng_state),
-        "history": trainer.history.to_dict(),
-    }
+    state = {"format": FORMAT, "version": VERSION, **trainer.state_dict()}
+    state["rng"] = _encode_rng(state["rng"])
     tmp = path.with_name(path.name + ".tmp")
     try:
         torch.save(state, tmp)
@@ -282,8 +266,7 @@ def load_checkpoint(trainer, path) -> None:
             num_steps_done >= 0 and math.isfinite(elapsed)
         ):
             raise ValueError("inconsistent history")
-        optim = make_optim(trainer.optim_choice, lr, trainer.optim_args, fused=trainer.jit)
-        optim.set_state(state["optim"])
+        make_optim(trainer.optim_choice, lr, trainer.optim_args).set_state(state["optim"])
     except CheckpointError:
         raise
     except Exception as exc:
@@ -300,13 +283,13 @@ def load_checkpoint(trainer, path) -> None:
             stacklevel=3,
         )
     # commit: nothing below can fail on a file that passed the checks above
-    with trainer.scope, torch.no_grad():
-        for name, value in state["params"].items():
-            current[name].copy_(value)
-            current[name].grad = None
-    trainer._lr = lr
-    trainer.optim = optim
-    trainer.scope.rng_state = rng
-    trainer.num_steps_done = num_steps_done
-    trainer._elapsed = elapsed
-    trainer.history = history
+    trainer.load_state_dict(
+        {
+            **state,
+            "lr": lr,
+            "rng": rng,
+            "num_steps_done": num_steps_done,
+            "elapsed": elapsed,
+            "history": history,
+        }
+    )

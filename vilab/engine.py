@@ -27,7 +27,9 @@ from pyro.infer.util import torch_item
 
 from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
-from .checkpoint import load_checkpoint, model_identity, save_checkpoint
+from .checkpoint import load_checkpoint, model_identity, optim_kind, save_checkpoint
+from .convergence import ConvergenceMonitor
+from .defaults import DEFAULT_ELBO, DEFAULT_LR, DEFAULT_NUM_PARTICLES, DEFAULT_OPTIM
 from .device import on_device, resolve_device, to_device
 from .errors import TrainingDiverged
 from .history import History
@@ -44,10 +46,13 @@ class Trainer:
         model, guide: Pyro callables taking ``*args, **kwargs``.
         args, kwargs: the data passed to model and guide at every step.
         batch_fn: optional ``batch_fn(step) -> args`` for minibatch SVI; replaces ``args``.
-        lr, optim: learning rate and optimiser ("adam", "clipped_adam", "sgd" or a pyro.optim).
+        lr, optim: learning rate and optimiser: "auto" (Adam whose rate halves when the
+            gradients show the iterates rattle around the optimum), "adam", "clipped_adam",
+            "sgd" or a pyro.optim. The defaults, and why: :mod:`vilab.defaults`.
         optim_args: further optimiser options, e.g. {"lrd": 0.999} (learning-rate decay per
             step) for "clipped_adam", or {"betas": (0.9, 0.99)}.
-        elbo: "trace" (Trace_ELBO) or "meanfield" (TraceMeanField_ELBO), or an ELBO object.
+        elbo: "stl" (Trace_ELBO with the path-derivative gradient), "trace" (Trace_ELBO),
+            "meanfield" (TraceMeanField_ELBO), or an ELBO object.
         jit: compile the ELBO with PyTorch's JIT and update with the fused Adam/SGD kernels
             (faster for small models; the model must have a fixed structure). Without it,
             every step is exactly Pyro's ``svi.step`` with the matching ``pyro.optim``.
@@ -72,12 +77,12 @@ class Trainer:
         kwargs: dict | None = None,
         *,
         batch_fn: Callable[[int], tuple] | None = None,
-        lr: float = 0.01,
-        optim="adam",
+        lr: float = DEFAULT_LR,
+        optim=DEFAULT_OPTIM,
         optim_args: dict | None = None,
-        elbo="trace",
+        elbo=DEFAULT_ELBO,
         jit: bool = False,
-        num_particles: int = 1,
+        num_particles: int = DEFAULT_NUM_PARTICLES,
         vectorize_particles: bool = False,
         seed: int = 0,
         num_data: int | None = None,
@@ -128,6 +133,7 @@ class Trainer:
             self.elbo_choice, self.num_particles, self.jit, self.vectorize_particles
         )
         self.optim = self.new_optim()
+        self.convergence = ConvergenceMonitor(adapt_lr=self.optim_choice == "auto")
         self.num_steps_done = 0
         self._elapsed = 0.0
         num_data = self._initialise()
@@ -217,13 +223,61 @@ class Trainer:
 
     @property
     def lr(self) -> float:
+        """The learning rate asked for (``optim="auto"`` steps with a fraction of it once
+        the run settles: :attr:`current_lr`)."""
         return self._lr
 
     @lr.setter
     def lr(self, value: float) -> None:
-        """A new learning rate takes effect on the next step."""
+        """A new learning rate takes effect on the next step (and restarts the adaptive
+        step size and the convergence watch from it)."""
         self._lr = check_lr(value)
+        self.convergence.reset()
         set_optim_lr(self.optim, self._lr)
+
+    @property
+    def current_lr(self) -> float:
+        """The learning rate of the next step."""
+        return self._lr * self.convergence.lr_factor
+
+    # settings that define the objective or the optimiser: changing one resets the trainer
+    REBUILD_SETTINGS = ("optim", "optim_args", "elbo", "num_particles", "vectorize_particles")
+
+    def configure(self, **settings) -> None:
+        """Change settings between runs, all checked before any is applied: ``lr`` takes
+        effect on the next step; ``optim``, ``optim_args``, ``elbo``, ``num_particles`` and
+        ``vectorize_particles`` define the objective and the optimiser's state, so changing
+        one resets the trainer (fresh parameters from the same seed, a new history).
+        The training panel's settings go through here."""
+        unknown = sorted(set(settings) - set(self.REBUILD_SETTINGS) - {"lr"})
+        if unknown:
+            raise TypeError(
+                f"configure() got unknown settings {unknown}. Fix: use lr or one of "
+                f"{list(self.REBUILD_SETTINGS)}."
+            )
+        lr = check_lr(settings.get("lr", self._lr))
+        rebuild = {
+            "optim_choice": settings.get("optim", self.optim_choice),
+            "optim_args": dict(settings.get("optim_args", self.optim_args) or {}),
+            "elbo_choice": settings.get("elbo", self.elbo_choice),
+            "num_particles": settings.get("num_particles", self.num_particles),
+            "vectorize_particles": settings.get("vectorize_particles", self.vectorize_particles),
+        }
+        changed = any(getattr(self, name) != value for name, value in rebuild.items())
+        if changed:  # raise here, before anything changes, if a setting is bad
+            make_elbo(
+                rebuild["elbo_choice"],
+                rebuild["num_particles"],
+                self.jit,
+                rebuild["vectorize_particles"],
+            )
+            make_optim(rebuild["optim_choice"], lr, rebuild["optim_args"])
+            for name, value in rebuild.items():
+                setattr(self, name, value)
+            self._lr = lr
+            self.reset()
+        elif lr != self._lr:
+            self.lr = lr
 
     # -- observers ------------------------------------------------------------------------
 
@@ -249,22 +303,30 @@ class Trainer:
 
     # -- training -------------------------------------------------------------------------
 
-    def run(self, num_steps: int, progress: bool | Callback = True) -> History:
+    def run(
+        self, num_steps: int, progress: bool | Callback = True, until_converged: bool = False
+    ) -> History:
         """Train for ``num_steps`` steps (fewer if stopped), showing a progress bar
         (``progress=False`` for none, or a :class:`ProgressBar` configured your way).
         ``num_steps`` is a whole number: ``2000``, ``np.int64(2000)``, ``torch.tensor(2000)``
-        and ``1e4`` (a float holding a whole number) all work."""
+        and ``1e4`` (a float holding a whole number) all work.
+
+        ``until_converged=True`` stops as soon as :attr:`convergence` says the run has
+        converged, with ``num_steps`` as the cap; the progress bar's last line says which
+        ("converged at step 840", or "not converged: still moving" at the cap)."""
         if progress is True:
             progress = ProgressBar()
-        with self.running(num_steps, [progress] if progress else []) as run:
+        extra = [progress] if progress else []
+        with self.running(num_steps, extra, until_converged=until_converged) as run:
             run.step(run.num_steps)
         return self.history
 
-    def running(self, num_steps: int, extra_callbacks=()) -> Run:
+    def running(self, num_steps: int, extra_callbacks=(), until_converged: bool = False) -> Run:
         """A run of ``num_steps`` steps taken in chunks (``with trainer.running(n) as run:
         run.step(50)``...), whose observers hear about it as about :meth:`run`: see
         :mod:`vilab.run`. The training panel trains this way between two clicks."""
-        return Run(self, check_num_steps(num_steps), self.callbacks + list(extra_callbacks))
+        callbacks = self.callbacks + list(extra_callbacks)
+        return Run(self, check_num_steps(num_steps), callbacks, until_converged)
 
     def step(self, num_steps: int = 1) -> float:
         """Take ``num_steps`` steps without a progress bar; returns the last loss. Observers
@@ -274,7 +336,13 @@ class Trainer:
         self._steps(num_steps, self.callbacks, {})
         return self.history.loss[-1] if self.history.loss else math.nan
 
-    def _steps(self, num_steps: int, callbacks: list[Callback], notified: dict) -> None:
+    def _steps(
+        self,
+        num_steps: int,
+        callbacks: list[Callback],
+        notified: dict,
+        until_converged: bool = False,
+    ) -> None:
         """Take the steps, notifying ``callbacks`` at multiples of their ``every`` (recorded
         in ``notified``). A step either happens whole or not at all: whatever stops it
         (Ctrl-C, an error, a divergence) before its update leaves no gradient behind and
@@ -286,7 +354,7 @@ class Trainer:
             start, elapsed = clock(), self._elapsed
             try:
                 for _ in range(num_steps):
-                    if self._stop_requested:
+                    if self._stop_requested or (until_converged and self.convergence.converged):
                         break
                     self._one_step(lambda: elapsed + clock() - start)
                     for callback in callbacks:
@@ -308,8 +376,11 @@ class Trainer:
         step, rng = self.num_steps_done, torch.get_rng_state()  # Pyro draws from torch's
         try:
             loss, params = self._loss_and_grads(step)
+            factor = self.convergence.observe(step + 1, params)
             with self._interrupts.deferred():
                 self._update(params)
+                if factor != 1.0:  # the adaptive step size: the next step uses the new rate
+                    set_optim_lr(self.optim, self.current_lr)
                 self.num_steps_done += 1
                 self.history.append(self.num_steps_done, loss, elapsed())
         except BaseException:
@@ -428,6 +499,53 @@ class Trainer:
             return {k: v.detach() for k, v in predictive(*args, **kwargs).items()}
 
     # -- checkpoints ----------------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything a run needs to continue exactly where it is: parameters, optimiser
+        state, random state, history, step count, training time, learning rate, the
+        convergence watch, and the model/guide identity a restore is checked against.
+        :func:`vilab.checkpoint.save_checkpoint` writes this to a file."""
+        with self.scope:
+            params = {
+                name: value.detach().clone()
+                for name, value in pyro.get_param_store().named_parameters()
+            }
+            optim_state = self.optim.get_state()
+        return {
+            "num_steps_done": self.num_steps_done,
+            "elapsed": self._elapsed,
+            "lr": self._lr,
+            "seed": self.seed,
+            "params": params,
+            "optim": optim_state,
+            "optim_kind": optim_kind(self.optim),
+            "identity": self._identity,
+            "rng": self.scope.rng_state,
+            "history": self.history.to_dict(),
+            "convergence": self.convergence.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`'s output (checked by the caller: the checkpoint
+        module refuses a file that does not fit). The optimiser and the convergence watch
+        are rebuilt first; only then does anything change, so a failure changes nothing."""
+        optim = make_optim(self.optim_choice, state["lr"], self.optim_args, fused=self.jit)
+        optim.set_state(state["optim"])
+        convergence = ConvergenceMonitor(adapt_lr=self.optim_choice == "auto")
+        if state.get("convergence"):  # checkpoints older than the watch have none
+            convergence.load_state_dict(state["convergence"])
+        history = state["history"]
+        history = history if isinstance(history, History) else History.from_dict(history)
+        with self.scope, torch.no_grad():
+            current = dict(pyro.get_param_store().named_parameters())
+            for name, value in state["params"].items():
+                current[name].copy_(value)
+                current[name].grad = None
+        self._lr, self.optim, self.convergence = float(state["lr"]), optim, convergence
+        self.scope.rng_state = state["rng"]
+        self.num_steps_done = int(state["num_steps_done"])
+        self._elapsed = float(state["elapsed"])
+        self.history = history
 
     def save(self, path) -> None:
         """Save parameters, optimiser state, random state and history to ``path``."""

@@ -20,13 +20,18 @@ from .callbacks import Callback
 class Run:
     """One run of ``num_steps`` steps of ``trainer``, notifying ``callbacks``."""
 
-    def __init__(self, trainer, num_steps: int, callbacks: list[Callback]):
+    def __init__(
+        self, trainer, num_steps: int, callbacks: list[Callback], until_converged: bool = False
+    ):
         self.trainer, self.num_steps, self.callbacks = trainer, num_steps, list(callbacks)
+        self.until_converged = until_converged  # end the run when the trainer has converged
         self.done = 0
         self.notified: dict[int, int] = {}  # observer id -> step of its last on_steps
 
     @property
     def remaining(self) -> int:
+        if self.until_converged and self.trainer.convergence.converged:
+            return 0
         return self.num_steps - self.done
 
     def __enter__(self) -> Run:
@@ -42,7 +47,7 @@ class Run:
             return 0
         before = self.trainer.num_steps_done
         try:
-            self.trainer._steps(size, self.callbacks, self.notified)
+            self.trainer._steps(size, self.callbacks, self.notified, self.until_converged)
         finally:
             self.done += self.trainer.num_steps_done - before
         return self.trainer.num_steps_done - before

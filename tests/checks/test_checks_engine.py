@@ -74,7 +74,7 @@ def simple_gaussian_trainer(lr):
     from .test_checks_catalogue import X as X100
     from .test_checks_catalogue import gauss_guide, gauss_model
 
-    return Trainer(gauss_model, gauss_guide, args=(X100,), lr=lr, seed=0)
+    return Trainer(gauss_model, gauss_guide, args=(X100,), lr=lr, seed=0, elbo="trace")
 
 
 def test_parameters_jumping_warn_even_while_the_loss_falls():

@@ -67,6 +67,7 @@ class VI:
             lr=self.lr,
             optim=self.optimizer,
             optim_args=self.optim_args,
+            elbo="trace",  # InferPy's ELBO, as its users' numbers were made with
             num_particles=self.num_particles,
             seed=self.seed,
             num_data=p.train_size,

@@ -20,11 +20,20 @@ import math
 
 import ipywidgets as widgets
 
-from ..options import OPTIM_CHOICES, make_elbo, make_optim, optim_option_names
+from ..options import OPTIM_CHOICES, optim_option_names
 
 DEFAULT_SMOOTHING = 20  # the chart opens on a readable trend: a moving average over the noise
-OPTIM_OPTIONS = [("Adam", "adam"), ("ClippedAdam", "clipped_adam"), ("SGD", "sgd")]
-ELBO_OPTIONS = [("Trace_ELBO", "trace"), ("TraceMeanField_ELBO", "meanfield")]
+OPTIM_OPTIONS = [
+    ("Adam, adaptive rate", "auto"),
+    ("Adam", "adam"),
+    ("ClippedAdam", "clipped_adam"),
+    ("SGD", "sgd"),
+]
+ELBO_OPTIONS = [
+    ("Trace_ELBO, path derivative", "stl"),
+    ("Trace_ELBO", "trace"),
+    ("TraceMeanField_ELBO", "meanfield"),
+]
 # which widgets each state enables (the learning rate and the plot options are always live)
 _ENABLED = {
     "idle": {"start", "step", "reset", "settings"},
@@ -48,11 +57,7 @@ def rebuild_trainer(trainer, optim, elbo, num_particles: int, optim_args: dict) 
     same seed). Everything is checked before the trainer is touched. Returns the names of
     optimiser options that do not apply to ``optim`` and were left out."""
     kept, dropped = applicable_optim_args(optim, optim_args)
-    make_elbo(elbo, num_particles, trainer.jit, trainer.vectorize_particles)  # raises if bad
-    make_optim(optim, trainer.lr, kept)
-    trainer.optim_choice, trainer.elbo_choice = optim, elbo
-    trainer.num_particles, trainer.optim_args = num_particles, kept
-    trainer.reset()
+    trainer.configure(optim=optim, elbo=elbo, num_particles=num_particles, optim_args=kept)
     return dropped
 
 

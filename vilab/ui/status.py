@@ -73,6 +73,7 @@ def status_text(
         change = loss_change_text(history)
         if change:
             parts.append(change)
+        parts.append(trainer.convergence.describe())  # still moving / converging / converged
         if timing:
             parts.append(f"{history.steps_per_second():.0f} steps/s")
             parts.append(f"{history.elapsed:.1f} s")
