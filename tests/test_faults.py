@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pyro
@@ -393,7 +394,7 @@ def test_a_version_1_checkpoint_still_loads_and_resumes_exactly(tmp_path):
 
 def _write_damaged(kind: str, source: str, target) -> None:
     if kind == "truncated":
-        data = open(source, "rb").read()
+        data = Path(source).read_bytes()
         target.write_bytes(data[: len(data) // 2])
     elif kind == "random-bytes":
         target.write_bytes(np.random.default_rng(0).bytes(4096))

@@ -37,6 +37,7 @@ from .interrupts import InterruptGuard
 from .options import check_lr, check_num_steps, make_elbo, make_optim, set_optim_lr
 from .run import Run
 from .scope import PrivateScope
+from .validation import whole_number
 
 
 class Trainer:
@@ -286,8 +287,7 @@ class Trainer:
         if not isinstance(callback, Callback):
             if not callable(callback):
                 raise TypeError(f"A callback must be callable, got {callback!r}.")
-            if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-                raise ValueError(f"every must be a whole number >= 1, got {every!r}.")
+            whole_number("every", every, fix="e.g. add_callback(fn, every=25).")
             callback = FunctionCallback(callback, every)
         self.callbacks.append(callback)
         return callback

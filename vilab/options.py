@@ -21,6 +21,7 @@ from pyro.infer import (
 from pyro.optim.clipped_adam import ClippedAdam
 
 from .optimiser import SharedOptimiser
+from .validation import real_number, whole_number
 
 
 class CompiledOnceMeanFieldELBO(JitTraceMeanField_ELBO):
@@ -114,11 +115,9 @@ OPTIM_CHOICES = {
 def make_elbo(elbo: str | ELBO, num_particles: int, jit: bool, vectorize_particles: bool):
     """An ELBO object from a name: "trace" (Trace_ELBO) or "meanfield" (TraceMeanField_ELBO,
     which uses analytic KL terms where it can)."""
-    if isinstance(num_particles, bool) or not isinstance(num_particles, int) or num_particles < 1:
-        raise ValueError(
-            f"num_particles must be a whole number >= 1 (samples per ELBO estimate), "
-            f"got {num_particles!r}."
-        )
+    whole_number(
+        "num_particles", num_particles, fix="a count of samples per ELBO estimate, e.g. 8."
+    )
     if isinstance(elbo, ELBO):
         return elbo
     if elbo not in ELBO_CHOICES:
@@ -134,12 +133,9 @@ def make_elbo(elbo: str | ELBO, num_particles: int, jit: bool, vectorize_particl
 
 
 def check_lr(lr) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
-        raise ValueError(
-            f"The learning rate must be a positive number, got lr={lr!r}. "
-            f"Typical values for Adam are 0.001 to 0.1."
-        )
-    return float(lr)
+    return real_number(
+        "The learning rate", lr, positive=True, fix="typical values for Adam are 0.001 to 0.1."
+    )
 
 
 def check_num_steps(num_steps) -> int:

@@ -76,7 +76,7 @@ class Lab:
 
     def __init__(self, root: Path):
         self.root, self.port, self.token = root, _free_port(), secrets.token_hex(16)
-        log = open(root.parent / "jupyterlab.log", "w")
+        self.log = log = open(root.parent / "jupyterlab.log", "w")  # closed by stop()
         settings = root.parent / "lab-settings"
         _write_settings(settings)
         self.process = subprocess.Popen(
@@ -142,6 +142,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.log.close()
 
 
 @pytest.fixture(scope="session")

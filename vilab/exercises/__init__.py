@@ -1,7 +1,10 @@
 """The course exercises, one module each, looked up by name for ``vilab run <exercise>``.
 
-Every module provides ``NAME``, ``TITLE``, ``model``, guide(s), a reference answer, plot
-functions and ``train(num_steps=None, seed=0, smoke=None, progress=True) -> ExerciseReport``.
+Every exercise has the one shape written in :mod:`vilab.exercises.base` (``NAME``, ``TITLE``,
+step counts, ``DEFAULT_OPTIONS``, ``GUIDES``, ``load_data``, ``model``, ``guide``,
+``make_trainer(data=None, guide=..., seed=0, **options)``, ``reference``, ``train``), and its
+pictures live apart in ``<name>_figures`` (reached as ``<name>.plots``).
+``temperature.py`` is the annotated template; ``tests/exercises/test_contract.py`` checks all.
 """
 
 from __future__ import annotations

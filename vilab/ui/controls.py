@@ -21,6 +21,7 @@ import math
 import ipywidgets as widgets
 
 from ..options import OPTIM_CHOICES, optim_option_names
+from ..validation import whole_number
 
 DEFAULT_SMOOTHING = 20  # the chart opens on a readable trend: a moving average over the noise
 OPTIM_OPTIONS = [
@@ -85,8 +86,7 @@ class Controls:
     syncing = False  # True while show_settings_of moves the widgets
 
     def __init__(self, trainer, num_steps: int, step_size: int = 10):
-        if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-            raise ValueError(f"num_steps must be a whole number >= 1, got {num_steps!r}.")
+        whole_number("num_steps", num_steps, fix="e.g. TrainingPanel(trainer, num_steps=2000).")
         self.start_button = _button(
             "Start", "play", "Train the number of steps set below", "success"
         )
