@@ -9,7 +9,8 @@ Model p(mu) p(gamma) prod_i p(x_i | mu, gamma), for 100 points drawn from Normal
 Guide (mean-field): q(mu) q(gamma) = Normal(mu_loc, mu_scale) Gamma(gamma_concentration,
 gamma_rate), all four learnable, the last three constrained positive.
 
-Two references say how good the VI answer is:
+Two references say how good the VI answer is (written in :mod:`.gaussian_reference`,
+reached from here):
 
 * :func:`cavi`: coordinate-ascent VI. For this model the best q(mu) given q(gamma) is a
   Normal and the best q(gamma) given q(mu) a Gamma, both in closed form; iterating them
@@ -20,26 +21,32 @@ Two references say how good the VI answer is:
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
-import numpy as np
 import pyro
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
 from pyro.infer.autoguide import AutoNormal
-from scipy import special, stats
 
 from ..config import pick_steps
-from ..datasets import make_gaussian_data
 from ..engine import Trainer
 from .base import ExerciseReport, choose_guide, lazy_plots
+from .gaussian_reference import (  # noqa: F401 (gaussian.GridPosterior, gaussian.mean_field_elbo...)
+    GAMMA_CONCENTRATION,
+    GAMMA_RATE,
+    MU_LOC,
+    MU_SCALE,
+    PARAMETER_NAMES,
+    GridPosterior,
+    MeanFieldPosterior,
+    cavi,
+    check_x,
+    course_data,
+    exact_posterior,
+    mean_field_elbo,
+)
 
 NAME = "gaussian"
 TITLE = "Gaussian with unknown mean and precision: SVI against CAVI and the exact posterior"
-MU_LOC, MU_SCALE = 0.0, 10000.0  # prior of mu: Normal(loc, scale), scale = sd
-GAMMA_CONCENTRATION, GAMMA_RATE = 1.0, 1.0  # prior of gamma: Gamma(concentration, rate)
 FULL_STEPS, SMOKE_STEPS = 3000, 400
 # Only the likelihood term of the ELBO is sampled (elbo="meanfield" takes the KL terms
 # Normal-Normal and Gamma-Gamma in closed form), with 32 particles per step (vectorised:
@@ -55,34 +62,12 @@ DEFAULT_OPTIONS = {
     "vectorize_particles": True,
 }
 LR_FINAL_FRACTION = 1e-3
-PARAMETER_NAMES = ("mu_loc", "mu_scale", "gamma_concentration", "gamma_rate")  # of guide()
 
 
 def lr_decay(num_steps: int) -> float:
     """ClippedAdam's per-step factor ``lrd``: lr shrinks to LR_FINAL_FRACTION x lr in
     ``num_steps`` steps."""
     return LR_FINAL_FRACTION ** (1 / num_steps)
-
-
-def check_x(x) -> torch.Tensor:
-    """The data as the model needs them: a 1-D float tensor of observations."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"Expected the data x as a torch.Tensor, got {type(x).__name__}. "
-            f"Fix: x = torch.as_tensor(x, dtype=torch.float32)."
-        )
-    if not x.is_floating_point():
-        raise TypeError(
-            f"Expected x with a floating-point dtype (the Normal is a continuous "
-            f"distribution), got {x.dtype}. Fix: x = x.float()."
-        )
-    if x.dim() != 1 or len(x) == 0:
-        raise ValueError(
-            f"Expected x as a 1-D tensor of N observations, shape (N,), got shape "
-            f"{tuple(x.shape)}. Each entry is one draw from Normal(mu, 1/sqrt(gamma)); "
-            f"fix: x = x.reshape(-1) if every entry is an observation."
-        )
-    return x
 
 
 def model(x: torch.Tensor) -> None:
@@ -114,158 +99,7 @@ GUIDES = {"manual": guide, "auto": AutoNormal}
 def load_data(smoke: bool | None = None) -> torch.Tensor:
     """The course's data: 100 draws from Normal(5, 1), seed 0 (the same in smoke mode:
     100 numbers are cheap)."""
-    return make_gaussian_data(num_points=100, loc=5.0, scale=1.0, seed=0)
-
-
-# -- reference 1: the mean-field optimum by coordinate ascent (CAVI) ----------------------
-
-
-@dataclass
-class MeanFieldPosterior:
-    """q(mu) = Normal(mu_loc, mu_scale), q(gamma) = Gamma(gamma_concentration, gamma_rate).
-
-    From :func:`cavi` it also holds the ELBO after each sweep (it never decreases) and the
-    number of sweeps; :meth:`from_params` reads a trained guide's parameters.
-    """
-
-    mu_loc: float
-    mu_scale: float
-    gamma_concentration: float
-    gamma_rate: float
-    elbo: list = field(default_factory=list)
-    num_iters: int = 0
-
-    @classmethod
-    def from_params(cls, params: dict) -> MeanFieldPosterior:
-        """From ``trainer.params()`` of a guide with the parameter names of :func:`guide`."""
-        names = PARAMETER_NAMES
-        missing = [name for name in names if name not in params]
-        if missing:
-            raise KeyError(
-                f"Expected the guide parameters {list(names)}, but {missing} are missing "
-                f"(got {sorted(params)}). Name the guide's pyro.param sites like "
-                f"vilab.exercises.gaussian.guide, or use vi_moments(trainer)."
-            )
-        return cls(**{name: float(params[name]) for name in names})
-
-    def parameters(self) -> dict:
-        """The four numbers of q (JSON-ready; ``MeanFieldPosterior(**q.parameters())``)."""
-        return {name: getattr(self, name) for name in PARAMETER_NAMES}
-
-    def moments(self) -> dict:
-        a, b = self.gamma_concentration, self.gamma_rate
-        return {
-            "mu": {"mean": self.mu_loc, "std": self.mu_scale},
-            "gamma": {"mean": a / b, "std": math.sqrt(a) / b},
-        }
-
-    def densities(self, mu_grid, gamma_grid) -> dict:
-        return {
-            "mu": stats.norm.pdf(mu_grid, self.mu_loc, self.mu_scale),
-            "gamma": stats.gamma.pdf(
-                gamma_grid, self.gamma_concentration, scale=1 / self.gamma_rate
-            ),
-        }
-
-
-def mean_field_elbo(x, mu_loc, mu_scale, gamma_concentration, gamma_rate) -> float:
-    """The ELBO E_q[log p(x, mu, gamma)] + H[q] of q(mu) q(gamma) in closed form."""
-    x = np.asarray(x, dtype=float)
-    n, m, v, a, b = len(x), mu_loc, mu_scale**2, gamma_concentration, gamma_rate
-    e_gamma, e_log_gamma = a / b, special.digamma(a) - math.log(b)
-    e_sq = np.sum((x - m) ** 2) + n * v  # E_q[sum_i (x_i - mu)^2]
-    a0, b0 = GAMMA_CONCENTRATION, GAMMA_RATE
-    log_lik = 0.5 * n * (e_log_gamma - math.log(2 * math.pi)) - 0.5 * e_gamma * e_sq
-    log_p_mu = -0.5 * math.log(2 * math.pi * MU_SCALE**2) - ((m - MU_LOC) ** 2 + v) / (
-        2 * MU_SCALE**2
-    )
-    log_p_gamma = a0 * math.log(b0) - special.gammaln(a0) + (a0 - 1) * e_log_gamma - b0 * e_gamma
-    entropy = 0.5 * math.log(2 * math.pi * math.e * v) + stats.gamma.entropy(a, scale=1 / b)
-    return float(log_lik + log_p_mu + log_p_gamma + entropy)
-
-
-def cavi(
-    x: torch.Tensor | None = None, max_iters: int = 500, tol: float = 1e-12
-) -> MeanFieldPosterior:
-    """Iterate the closed-form mean-field updates (float64) until E_q[gamma] stops moving:
-
-    q(mu)    = Normal(m, 1/sqrt(lam)),  lam = tau0 + N E[gamma],
-               m = (tau0 m0 + E[gamma] sum_i x_i) / lam          (tau0 = 1/MU_SCALE^2)
-    q(gamma) = Gamma(a0 + N/2, b0 + (sum_i (x_i - m)^2 + N/lam) / 2)
-    """
-    x = np.asarray(check_x(load_data() if x is None else x), dtype=float)
-    n, tau0 = len(x), 1 / MU_SCALE**2
-    a = GAMMA_CONCENTRATION + n / 2
-    e_gamma, elbo = GAMMA_CONCENTRATION / GAMMA_RATE, []  # start from the prior mean
-    while len(elbo) < max_iters:
-        lam = tau0 + n * e_gamma
-        m = (tau0 * MU_LOC + e_gamma * x.sum()) / lam
-        b = GAMMA_RATE + 0.5 * (np.sum((x - m) ** 2) + n / lam)
-        elbo.append(mean_field_elbo(x, m, 1 / math.sqrt(lam), a, b))
-        converged = abs(a / b - e_gamma) <= tol * e_gamma
-        e_gamma = a / b
-        if converged:
-            break
-    lam = tau0 + n * e_gamma  # q(mu) matching the final q(gamma)
-    m = (tau0 * MU_LOC + e_gamma * x.sum()) / lam
-    return MeanFieldPosterior(float(m), 1 / math.sqrt(lam), float(a), float(b), elbo, len(elbo))
-
-
-# -- reference 2: the exact posterior on a grid --------------------------------------------
-
-
-@dataclass
-class GridPosterior:
-    """p(mu, gamma | x) on a grid: ``joint[i, j]`` at ``(mu_grid[i], gamma_grid[j])``, and
-    the marginal densities of mu and gamma."""
-
-    mu_grid: np.ndarray
-    gamma_grid: np.ndarray
-    joint: np.ndarray
-    mu_density: np.ndarray
-    gamma_density: np.ndarray
-
-    def moments(self) -> dict:
-        out = {}
-        for name, grid, density in (
-            ("mu", self.mu_grid, self.mu_density),
-            ("gamma", self.gamma_grid, self.gamma_density),
-        ):
-            step = grid[1] - grid[0]
-            mean = np.sum(grid * density) * step
-            out[name] = {
-                "mean": float(mean),
-                "std": float(np.sqrt(np.sum((grid - mean) ** 2 * density) * step)),
-            }
-        return out
-
-
-def exact_posterior(x: torch.Tensor | None = None, num_grid: int = 401) -> GridPosterior:
-    """Evaluate log p(mu, gamma, x) on a grid and normalise numerically (float64).
-
-    The likelihood only needs N, the mean and the scatter S = sum (x_i - mean)^2 of x. The
-    grid covers gamma's quantiles 1e-8 .. 1 - 1e-8 under Gamma(a0 + (N-1)/2, b0 + S/2) (its
-    posterior for a flat prior on mu) and mu +- 7 conditional sds at the smallest gamma, so
-    the mass outside it is negligible.
-    """
-    x = np.asarray(check_x(load_data() if x is None else x), dtype=float)
-    n, x_mean = len(x), x.mean()
-    scatter = np.sum((x - x_mean) ** 2)
-    approx = stats.gamma(GAMMA_CONCENTRATION + (n - 1) / 2, scale=1 / (GAMMA_RATE + scatter / 2))
-    gamma_grid = np.linspace(approx.ppf(1e-8), approx.ppf(1 - 1e-8), num_grid)
-    half_width = 7 / math.sqrt(n * gamma_grid[0])
-    mu_grid = np.linspace(x_mean - half_width, x_mean + half_width, num_grid)
-    mu, gamma = mu_grid[:, None], gamma_grid[None, :]
-    log_joint = (
-        stats.norm.logpdf(mu, MU_LOC, MU_SCALE)
-        + stats.gamma.logpdf(gamma, GAMMA_CONCENTRATION, scale=1 / GAMMA_RATE)
-        + 0.5 * n * np.log(gamma / (2 * math.pi))
-        - 0.5 * gamma * (scatter + n * (x_mean - mu) ** 2)
-    )
-    joint = np.exp(log_joint - log_joint.max())
-    d_mu, d_gamma = mu_grid[1] - mu_grid[0], gamma_grid[1] - gamma_grid[0]
-    joint /= joint.sum() * d_mu * d_gamma
-    return GridPosterior(mu_grid, gamma_grid, joint, joint.sum(1) * d_gamma, joint.sum(0) * d_mu)
+    return course_data()
 
 
 # -- the answers: the references together, training, VI's moments ----------------------------
@@ -306,10 +140,7 @@ def vi_moments(trainer: Trainer, num_samples: int = 20000) -> dict:
     sampling otherwise (autoguides, your own guides)."""
     if trainer.guide is guide:
         return MeanFieldPosterior.from_params(trainer.params()).moments()
-    from pyro.infer import Predictive
-
-    with trainer.activated(), torch.no_grad():  # one vectorised call of the guide
-        samples = Predictive(trainer.guide, num_samples=num_samples, parallel=True)(*trainer.args)
+    samples = trainer.sample_posterior(num_samples)  # one vectorised call of the guide
     return {
         k: {"mean": float(samples[k].mean()), "std": float(samples[k].std())}
         for k in ("mu", "gamma")

@@ -30,7 +30,6 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
-from pyro.infer import Predictive
 from pyro.infer.autoguide import AutoNormal, init_to_value
 
 from ..config import pick_steps, resolve_smoke
@@ -217,12 +216,8 @@ def posterior_samples(trainer: Trainer, num_samples: int = 2000) -> dict[str, np
     """Draws of every latent site from the trainer's current guide (vectorised, and without
     advancing the trainer's random stream)."""
     sites = INTERACTION_SITES if is_interaction(trainer) else GROUP_SITES
-    with trainer.activated(), torch.no_grad():
-        predictive = Predictive(
-            trainer.guide, num_samples=num_samples, parallel=True, return_sites=sites
-        )
-        samples = predictive(*trainer.args)
-    return {name: value.reshape(num_samples).numpy() for name, value in samples.items()}
+    samples = trainer.sample_posterior(num_samples)
+    return {name: samples[name].reshape(num_samples).numpy() for name in sites}
 
 
 def nuts_reference(

@@ -25,7 +25,6 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.distributions import constraints
-from pyro.infer import Predictive
 from pyro.infer.autoguide import AutoNormal
 
 from ..config import pick_steps, resolve_smoke
@@ -184,14 +183,11 @@ def make_trainer(
 
 
 def vi_samples(trainer: Trainer, num_samples: int = 2000) -> dict[str, torch.Tensor]:
-    """Draws of the coefficients from the trained guide, {site: (num_samples,) tensor}.
-
-    The guide is run once, vectorised over the draws (``parallel=True``): much faster than
-    one call per draw, which is what ``trainer.sample_posterior`` does.
-    """
-    with trainer.activated(), torch.no_grad():
-        samples = Predictive(trainer.guide, num_samples=num_samples, parallel=True)(*trainer.args)
-    return {name: samples[name].detach().reshape(-1) for name in SITES}
+    """Draws of the coefficients from the trained guide, {site: (num_samples,) tensor}: one
+    vectorised call of the guide (``trainer.sample_posterior``), leaving the training's
+    random stream alone."""
+    samples = trainer.sample_posterior(num_samples)
+    return {name: samples[name].reshape(-1) for name in SITES}
 
 
 def nuts_samples(
