@@ -3,6 +3,10 @@ state in pyro.optim's format; the engine's one-call gradient check."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pyro
 import pyro.distributions as dist
 import pyro.optim
@@ -11,6 +15,7 @@ import torch
 from pyro.distributions import constraints
 from pyro.infer import SVI, Trace_ELBO
 
+import vilab.optimiser
 from vilab import Trainer
 from vilab.engine import _grads_finite
 from vilab.optimiser import SharedOptimiser
@@ -249,3 +254,83 @@ def test_a_pyro_optim_object_is_used_as_it_is_and_matches_the_named_choice():
     assert own.history.loss == named.history.loss
     own.lr = 0.01  # reaches the per-parameter optimisers Pyro made
     assert all(opt.param_groups[0]["lr"] == 0.01 for opt in own.optim.optim_objs.values())
+
+
+# -- the step without torch's compiler guards -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "optim, lr, optim_args",
+    [
+        ("adam", 0.02, {}),
+        ("adam", 0.02, {"fused": True}),  # the VAE's choice
+        ("clipped_adam", 0.02, {"lrd": 0.99}),  # Pyro's, a step without torch's guards
+        ("sgd", 1e-4, {"momentum": 0.9}),
+    ],
+)
+def test_without_the_compiler_loaded_the_step_skips_its_guards_bit_for_bit(
+    monkeypatch, optim, lr, optim_args
+):
+    """In a test process the compiler may already be loaded (then torch's guarded step
+    runs): here the engine is made to believe it is not, and must still give exactly what
+    Pyro's own loop (through torch's guarded step) gives."""
+    monkeypatch.setattr(vilab.optimiser, "_compiler_loaded", lambda: False)
+    args = (X, Y)
+    trainer = Trainer(
+        regression_model,
+        regression_guide,
+        args=args,
+        lr=lr,
+        optim=optim,
+        optim_args=optim_args,
+        elbo="trace",
+    )
+    trainer.run(40, progress=False)
+    assert trainer.optim._step.__name__ == "unguarded"
+    monkeypatch.undo()
+    losses, params, _ = hand_written_run(
+        regression_model, regression_guide, args, 40, optim, lr, optim_args
+    )
+    assert trainer.history.loss == losses
+    for name, value in params.items():
+        assert torch.equal(trainer.param(name), value), name
+
+
+def test_step_hooks_still_run_when_the_guards_are_skipped(monkeypatch):
+    monkeypatch.setattr(vilab.optimiser, "_compiler_loaded", lambda: False)
+    trainer = Trainer(regression_model, regression_guide, args=(X, Y), elbo="trace")
+    trainer.step(1)
+    calls = []
+    handle = trainer.optim.optimizer.register_step_post_hook(lambda *a: calls.append(a))
+    trainer.step(2)
+    handle.remove()
+    trainer.step(1)
+    assert len(calls) == 2
+
+
+FIRST_STEPS = """
+import json, sys
+import pyro, pyro.distributions as dist, torch, vilab
+
+def model(y):
+    loc = pyro.sample("loc", dist.Normal(0.0, 5.0))
+    with pyro.plate("data", len(y)):
+        pyro.sample("y", dist.Normal(loc, 1.0), obs=y)
+
+def guide(y):
+    pyro.sample("loc", dist.Normal(pyro.param("q_loc", torch.tensor(0.0)), 1.0))
+
+for optim in ("auto", "clipped_adam", "sgd"):
+    trainer = vilab.Trainer(model, guide, args=(torch.ones(3),), optim=optim, lr=0.01)
+    trainer.step(1)
+print(json.dumps({"compiler": "torch._dynamo" in sys.modules, "steps": trainer.num_steps_done}))
+"""
+
+
+def test_the_first_steps_of_a_fresh_process_do_not_import_the_compiler():
+    """torch's optimiser guards import torch._dynamo (0.65-0.85 s) at their first call."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_STEPS], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"compiler": False, "steps": 1}

@@ -10,6 +10,14 @@ so every parameter gets the same update, bit for bit, from one call.
 Its saved state has ``PyroOptim``'s format (parameter name -> torch ``state_dict`` of a
 one-parameter optimiser), so checkpoints written with either load into the other.
 
+Torch guards an optimiser's ``step`` and ``add_param_group`` against its compiler
+(``torch.compile`` must not trace them); the guards import the compiler, ``torch._dynamo``,
+at their first call: 0.65-0.85 s that a fresh process paid before its first training step.
+While nothing has imported the compiler nothing can be compiling, so the guards have nothing
+to do: the optimiser then runs the guarded functions themselves (the same code, so the same
+numbers, bit for bit; the profiler label and the grad mode the guards set are kept). Once
+the compiler is loaded (the student compiles something), torch's guarded path is used.
+
 Example::
 
     optim = SharedOptimiser(torch.optim.Adam, {"lr": 0.01})
@@ -18,8 +26,12 @@ Example::
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pyro
 import torch
+import torch.optim.optimizer as torch_optimizer
 from pyro.optim import PyroOptim
 
 
@@ -39,6 +51,7 @@ class SharedOptimiser(PyroOptim):
         self.optimizer: torch.optim.Optimizer | None = None  # made at the first step
         self._waiting: dict[str, dict] = {}  # saved state of parameters not seen yet, by name
         self._saved_group: dict = {}  # saved group settings (e.g. a decayed lr), applied once
+        self._step = None  # the optimiser's step, unguarded where that is safe: _unguarded_step
 
     def __call__(self, params) -> None:
         params = list(params)
@@ -53,18 +66,22 @@ class SharedOptimiser(PyroOptim):
             self._saved_group = {}
         if self._waiting:
             self._restore(params)
-        self.optimizer.step()
+        if _compiler_loaded():
+            self.optimizer.step()
+        else:
+            self._step = self._step or _unguarded_step(self.optimizer)
+            self._step()
 
     def _make(self, params) -> torch.optim.Optimizer:
         try:
-            return self.optim_cls(params, **self.options)
+            return _construct(self.optim_cls, params, self.options)
         except RuntimeError:
             if not self.options.get("fused"):
                 raise
             # the fused kernels need floating-point parameters on a device that has them;
             # the plain kernel computes the same update
             self.options["fused"] = False
-            return self.optim_cls(params, **self.options)
+            return _construct(self.optim_cls, params, self.options)
 
     @property
     def param_groups(self) -> list[dict]:
@@ -128,3 +145,75 @@ def _cast_like(param: torch.Tensor, key: str, value, step_on_device: bool):
         return value.detach().to(device=device, copy=True)
     dtype = param.dtype if value.is_floating_point() else value.dtype
     return value.detach().to(device=param.device, dtype=dtype, copy=True)
+
+
+# -- torch's compiler guards, skipped while the compiler is not loaded -----------------------
+
+
+def _compiler_loaded() -> bool:
+    """Whether ``torch._dynamo`` is imported: until it is, nothing can be compiling."""
+    return "torch._dynamo" in sys.modules
+
+
+def _guard_code(decorate):
+    """The code object of the wrapper that ``decorate`` puts around a function (None where
+    this torch has no such decorator): how a guard is recognised, whatever it wraps."""
+    try:
+        return decorate(lambda *args: None).__code__
+    except (AttributeError, TypeError):
+        return None
+
+
+_GRAD_GUARD = _guard_code(getattr(torch_optimizer, "_use_grad_for_differentiable", None))
+_COMPILER_GUARD = _guard_code(getattr(torch, "_disable_dynamo", None))
+_PROFILE_HOOK = _guard_code(torch.optim.Optimizer.profile_hook_step)
+
+
+def _construct(optim_cls, params, options: dict) -> torch.optim.Optimizer:
+    """``optim_cls(params, **options)``, its ``add_param_group`` called without the compiler
+    guard while the compiler is not loaded."""
+    add = optim_cls.add_param_group
+    if _compiler_loaded() or getattr(add, "__code__", None) is not _COMPILER_GUARD:
+        return optim_cls(params, **options)
+    optimizer = optim_cls.__new__(optim_cls)
+    optimizer.add_param_group = types.MethodType(add.__wrapped__, optimizer)  # for __init__
+    try:
+        optim_cls.__init__(optimizer, params, **options)
+    finally:
+        del optimizer.add_param_group
+    return optimizer
+
+
+def _unguarded_step(optimizer: torch.optim.Optimizer):
+    """``optimizer.step`` as a function of no arguments that runs torch's own step body
+    without the compiler guard, keeping what the wrappers do besides: the profiler label and
+    the grad mode the guard sets. Step hooks, or wrappers other than the ones expected
+    (another torch version), get ``optimizer.step`` itself."""
+    step = type(optimizer).step
+    if getattr(step, "__code__", None) is not _PROFILE_HOOK:
+        return optimizer.step
+    body, grad_mode = step.__wrapped__, None  # None: a plain step (Pyro's ClippedAdam)
+    if getattr(body, "__code__", None) is _GRAD_GUARD:
+        body, grad_mode = body.__wrapped__, bool(optimizer.defaults.get("differentiable"))
+    if hasattr(body, "__wrapped__"):
+        return optimizer.step  # a wrapper this function does not know
+    label = f"Optimizer.step#{type(optimizer).__name__}.step"
+
+    def unguarded() -> None:
+        if (
+            optimizer._optimizer_step_pre_hooks
+            or optimizer._optimizer_step_post_hooks
+            or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
+            or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)
+        ):
+            optimizer.step()  # torch's wrapper calls the hooks
+            return
+        with torch.autograd.profiler.record_function(label):
+            if grad_mode is None:
+                body(optimizer)
+            else:
+                with torch.set_grad_enabled(grad_mode):
+                    body(optimizer)
+            optimizer._optimizer_step_code()
+
+    return unguarded
