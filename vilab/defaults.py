@@ -8,12 +8,15 @@ given explicitly wins (``optim="adam", lr=0.01, elbo="trace"`` is Pyro's textboo
   zero variance at the optimum when q can match the posterior: on the temperature model
   (guide starting at loc 0) Adam at lr 0.1 reached the posterior in 400-425 steps with it and
   never within 20 s without it; on the coin (Beta guide) in 50 steps against never.
-* ``optim="auto"``: Adam whose learning rate halves each time the gradients say the iterates
-  only rattle around the optimum (:mod:`vilab.convergence`).
-  A constant rate leaves the last iterate jittering by about the rate (the rugged regression
-  with AutoNormal: +-0.015 per site for ever); a decay fixed in advance needs the run's
-  length; halving on evidence needs neither. The halving waits while the parameters still
-  travel (a Gamma guide creeping along its ridge), and stops at 1/100 of the start.
+* ``optim="auto"``: Adam whose learning rate halves each time the parameters' path turns
+  back on itself from one 50-step window to the next (rattle, not travel:
+  :mod:`vilab.convergence`), down to 1/100 of the start. A constant rate leaves the last
+  iterate jittering by about the rate (the rugged regression with AutoNormal: +-0.015 per
+  site for ever); a decay fixed in advance needs the run's length; halving on evidence
+  needs neither, and a guide still creeping along a ridge (a Gamma guide) keeps its rate.
+  The simple Gaussian's mean-field guide, which never settles at a constant rate, reached
+  both means within 1% in 3,225-3,875 steps; the rugged interaction regression with
+  AutoNormal within 0.05 of NUTS in 850-1,400 steps and then stopped jittering.
 * ``lr=0.1``: Adam moves each unconstrained parameter by about ``lr`` per step, so the start
   decides how far a guide that starts at 0 travels early on (a temperature of 17.4: ~175
   steps at 0.1, 1,740 at Pyro's usual 0.01); the halving takes care of the end. Measured
