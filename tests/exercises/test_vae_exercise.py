@@ -153,10 +153,14 @@ def test_bad_inputs_are_explained(data, shared_data_dir):
         ex.load_data(num_train=10, num_heldout=10, binarize=None)
     with pytest.raises(ValueError, match="num_train \\+ num_heldout <= 10,000"):
         ex.load_data(num_train=9000, num_heldout=2000, data_dir=shared_data_dir)
-    with pytest.raises(ValueError, match="batch_size to be a whole number from 1 to 600"):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number from 1 to 600 "):
         ex.make_trainer(data, batch_size=1000)
-    with pytest.raises(ValueError, match="z_dim to be a whole number"):
+    with pytest.raises(ValueError, match=r"batch_size must be a whole number >= 1, got 2\.5"):
+        ex.make_trainer(data, batch_size=2.5)
+    with pytest.raises(ValueError, match=r"z_dim must be a whole number >= 1, got 0\. Fix:"):
         make_networks(z_dim=0)
+    with pytest.raises(ValueError, match=r"hidden_dim must be a whole number >= 1, got True"):
+        make_networks(hidden_dim=True)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             ex.make_trainer(data, device="cuda")

@@ -17,8 +17,10 @@ Data: the 10,000 real MNIST test images (the only split available offline), spli
 fixed seeded permutation into 8,000 for training and 2,000 held out, binarised once
 ("static": one fixed Bernoulli(grey level) sample, so every run sees the same 0/1 data and
 the held-out ELBO is comparable across runs; ``binarize="dynamic"`` resamples the pixels
-of every minibatch instead, a little regularisation). ``vae_kl_weight`` is this exercise's
-KL-weight part; ``vae.plots`` (``vae_figures``) draws.
+of every minibatch instead, a little regularisation). The KL weight (ELBO_beta = recon -
+beta KL): ``make_trainer(data, kl_weight=4.0)``, :func:`train_kl_weights` and
+``kl_weight_summary`` (from :mod:`~vilab.exercises.vae_kl_weight`); ``vae.plots``
+(``vae_figures``) draws.
 """
 
 from __future__ import annotations
@@ -31,13 +33,20 @@ import pyro
 import pyro.distributions as dist
 import torch
 from pyro.infer import TraceMeanField_ELBO
-from torch.distributions import kl_divergence
 
 from ..config import pick_steps, resolve_smoke
 from ..datasets import MNISTSplit, load_mnist_split
 from ..engine import Trainer
+from ..validation import refuse, whole_number
 from .base import ExerciseReport, choose_guide, lazy_plots
-from .vae_networks import VAE, Decoder, Encoder, make_networks  # noqa: F401 (vae.Encoder...)
+from .vae_kl_weight import kl_weight_summary, kl_weighted  # noqa: F401 (vae.kl_weight_summary)
+from .vae_networks import (  # noqa: F401 (vae.Encoder, vae.elbo_split...)
+    VAE,
+    Decoder,
+    Encoder,
+    elbo_split,
+    make_networks,
+)
 
 NAME = "vae"
 TITLE = "Variational autoencoder on binarised MNIST: encoder, decoder, minibatch ELBO"
@@ -92,15 +101,11 @@ class EpochBatches:
     With ``binarize="dynamic"`` each minibatch's pixels are a fresh 0/1 sample."""
 
     def __init__(self, x: torch.Tensor, batch_size: int, seed: int = 0, binarize: str = "static"):
-        if (
-            isinstance(batch_size, bool)
-            or not isinstance(batch_size, int)
-            or not (1 <= batch_size <= len(x))
-        ):
-            raise ValueError(
-                f"Expected batch_size to be a whole number from 1 to {len(x)} (the number "
-                f"of training images), got {batch_size!r}."
-            )
+        expected = f"a whole number from 1 to {len(x)} (the number of training images)"
+        fix = f"the course uses batch_size={min(BATCH_SIZE, len(x))}."
+        batch_size = whole_number("batch_size", batch_size, fix=fix)
+        if batch_size > len(x):
+            refuse("batch_size", expected, batch_size, fix)
         self.x, self.batch_size, self.seed, self.binarize = x, batch_size, seed, binarize
         self.num_data = len(x)
         self.batches_per_epoch = len(x) // batch_size
@@ -198,7 +203,7 @@ def make_trainer(
     or yours. ``options`` override :data:`DEFAULT_OPTIONS` (e.g. ``lr=1e-3``, ``jit=True``).
     ``device``: "cpu", "cuda", or None for the GPU when there is one (networks and data
     move there). ``networks=(encoder, decoder)`` trains your networks. ``kl_weight``
-    multiplies the KL term (:mod:`vilab.exercises.vae_kl_weight`; 1 is the ELBO). The VAE,
+    multiplies the KL term (:func:`kl_weighted`; 1 is the ELBO). The VAE,
     the data and the minibatch schedule are ``trainer.context`` (:class:`VAEContext`).
     Every ``split_every`` steps the reconstruction and KL terms are recorded in
     ``trainer.history.extras`` (None: off).
@@ -207,9 +212,6 @@ def make_trainer(
         >>> trainer.run(2000)                   # doctest: +SKIP
         >>> heldout_elbo(trainer, trainer.context.data.x_heldout)   # about -160  # doctest: +SKIP
     """
-    # the same exercise's KL-weight part; it imports this module, so it is imported here
-    from .vae_kl_weight import kl_weighted
-
     data = data if data is not None else load_data()
     if data.binarize == "static" and not bool(((data.x_train == 0) | (data.x_train == 1)).all()):
         raise ValueError(  # checked once here: the model skips Pyro's per-step check
@@ -246,18 +248,6 @@ def heldout_elbo(trainer: Trainer, x, num_particles: int = 10) -> float:
         return -float(elbo.loss(trainer.model, trainer.guide, x)) / len(x)
 
 
-def elbo_split(vae: VAE, x) -> tuple[float, float]:
-    """(reconstruction, KL) per image on ``x``: E_q[log p(x|z)] with one z per image, and
-    KL(q(z|x) || N(0, I)) in closed form. Their difference is the ELBO."""
-    x = torch.as_tensor(x, device=vae.device)
-    with torch.no_grad():
-        z_loc, z_scale = vae.encoder(x)
-        z = z_loc + z_scale * torch.randn_like(z_loc)
-        recon = dist.Bernoulli(logits=vae.decoder(z)).log_prob(x).sum(-1)
-        kl = kl_divergence(dist.Normal(z_loc, z_scale), dist.Normal(0.0, 1.0)).sum(-1)
-    return float(recon.mean()), float(kl.mean())
-
-
 def record_elbo_split(trainer: Trainer, x, every: int = SPLIT_EVERY) -> None:
     """Every ``every`` steps, store the reconstruction and KL terms measured on the fixed
     images ``x`` (scaled to the training-set size, like the loss) in
@@ -275,6 +265,25 @@ def record_elbo_split(trainer: Trainer, x, every: int = SPLIT_EVERY) -> None:
                 series[-1] = value * history.num_data
 
     trainer.add_callback(record, every=every)
+
+
+def train_kl_weights(
+    kl_weights=(0.1, 1.0, 4.0),
+    num_steps: int = 2000,
+    data=None,
+    seed: int = 0,
+    progress: bool = True,
+    **options,
+) -> dict[float, Trainer]:
+    """One VAE per weight (:func:`make_trainer` with ``kl_weight``), same data, seed and
+    steps, trained one after the other (a progress bar each): {kl_weight: trainer}, for
+    :func:`kl_weight_summary` and ``vae.plots.plot_kl_weights``."""
+    data = data if data is not None else load_data()
+    trainers = {}
+    for weight in kl_weights:
+        trainers[weight] = make_trainer(data, seed=seed, kl_weight=weight, **options)
+        trainers[weight].run(num_steps, progress=progress)
+    return trainers
 
 
 def independent_pixels_elbo(x_train, x) -> float:

@@ -72,7 +72,7 @@ def figures(report) -> dict:
 
 
 def plot_kl_weights(trainers: dict, num_images: int = 8, figure=None):
-    """One column per weight (``vae_kl_weight.train_kl_weights``): held-out codes in latent
+    """One column per weight (``vae.train_kl_weights``): held-out codes in latent
     space (top, the same axis limits in every column, so the spread compares) and
     reconstructions (bottom), titled with the ELBO split and the objective each VAE was
     trained on."""

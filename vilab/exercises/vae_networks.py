@@ -1,6 +1,7 @@
 """The two neural networks of the VAE exercise: the encoder (inference network) behind
 q(z|x) and the decoder (generative network) behind p(x|z), and :class:`VAE`, the pair
-that the exercise's model and guide use (with ``encode``/``decode`` for the pictures).
+that the exercise's model and guide use (with ``encode``/``decode`` for the pictures);
+:func:`elbo_split` measures what the pair makes of images (reconstruction and KL).
 
 Plain ``torch.nn`` modules, so the same networks serve the exercise, the benchmark's
 hand-written Pyro loop and anyone who wants to try another architecture.
@@ -13,11 +14,14 @@ hand-written Pyro loop and anyone who wants to try another architecture.
 
 from __future__ import annotations
 
+import pyro.distributions as dist
 import torch
 from torch import nn
+from torch.distributions import kl_divergence
 from torch.nn import functional
 
 from ..device import resolve_device
+from ..validation import whole_number
 
 NUM_PIXELS = 28 * 28
 
@@ -61,9 +65,8 @@ def make_networks(
 ) -> tuple[Encoder, Decoder]:
     """A freshly initialised (encoder, decoder) pair: the same ``seed`` gives the same
     initial weights, whatever else has drawn random numbers before."""
-    for name, value in (("z_dim", z_dim), ("hidden_dim", hidden_dim)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"Expected {name} to be a whole number >= 1, got {value!r}.")
+    z_dim = whole_number("z_dim", z_dim, fix="2 draws the latent space as it is; try 10.")
+    hidden_dim = whole_number("hidden_dim", hidden_dim, fix="the course uses 400.")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         encoder, decoder = Encoder(z_dim, hidden_dim), Decoder(z_dim, hidden_dim)
@@ -100,6 +103,18 @@ class VAE:
     def reconstruct(self, x) -> torch.Tensor:
         """decode(encode(x)): what the VAE makes of the images x."""
         return self.decode(self.encode(x))
+
+
+def elbo_split(vae: VAE, x) -> tuple[float, float]:
+    """(reconstruction, KL) per image on ``x``: E_q[log p(x|z)] with one z per image, and
+    KL(q(z|x) || N(0, I)) in closed form. Their difference is the ELBO."""
+    x = torch.as_tensor(x, device=vae.device)
+    with torch.no_grad():
+        z_loc, z_scale = vae.encoder(x)
+        z = z_loc + z_scale * torch.randn_like(z_loc)
+        recon = dist.Bernoulli(logits=vae.decoder(z)).log_prob(x).sum(-1)
+        kl = kl_divergence(dist.Normal(z_loc, z_scale), dist.Normal(0.0, 1.0)).sum(-1)
+    return float(recon.mean()), float(kl.mean())
 
 
 def pick_device(device=None) -> torch.device:
