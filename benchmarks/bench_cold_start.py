@@ -1,13 +1,16 @@
 """Cold start: how long a fresh Python process waits from ``import vilab`` to the end of
 its first training step (a student's first cell after a kernel restart).
 
-Torch guards every optimiser's ``step`` (and ``add_param_group``) against its compiler, and
-the guards import the compiler, ``torch._dynamo``, at their first call: 0.65-0.85 s that
-the first step used to pay. vilab's optimiser (``vilab/optimiser.py``) skips the guards
-while the compiler is not loaded. This benchmark runs fresh processes in turn, "before"
-(torch's guarded step forced, as vilab stepped until then) and "after" (vilab as it is),
-and prints the medians and their ratios. Target: the first step does not import the
-compiler ("loaded in 0/5"), with the same losses bit for bit.
+Two imports nobody needed used to sit on that path. Torch guards every optimiser's
+``step`` (and ``add_param_group``) against its compiler, and the guards import the
+compiler, ``torch._dynamo``, at their first call: 0.65-0.85 s of the first step; vilab's
+optimiser (``vilab/optimiser.py``) skips the guards while the compiler is not loaded. And
+the data-broadcast check (``vilab/checks/data.py``) called ``torch.broadcast_shapes``,
+which imports sympy at its first call: ~0.45 s of the Trainer build; numpy's
+``broadcast_shapes`` applies the same rule. This benchmark runs fresh processes in turn,
+"before" (both old paths forced back in) and "after" (vilab as it is), and prints the
+medians and their ratios. Target: neither the compiler nor sympy is imported ("0/5"),
+with the same losses bit for bit.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_cold_start.py [--repeats 5]
 """
@@ -30,8 +33,10 @@ import vilab
 import vilab.optimiser
 from vilab.exercises import temperature
 imported = time.perf_counter()
-if sys.argv[1] == "before":  # torch's guarded step and constructor, as before the change
+if sys.argv[1] == "before":  # the old paths: torch's guarded optimiser, torch's broadcast
+    import types, torch, vilab.checks.data
     vilab.optimiser._compiler_loaded = lambda: True
+    vilab.checks.data.np = types.SimpleNamespace(broadcast_shapes=torch.broadcast_shapes)
 trainer = temperature.make_trainer(seed=0)
 built = time.perf_counter()
 trainer.step(1)
@@ -41,7 +46,8 @@ second = time.perf_counter()
 print(json.dumps({
     "import": imported - start, "build": built - imported, "first_step": first - built,
     "second_step": second - first, "total": first - start,
-    "compiler_loaded": "torch._dynamo" in sys.modules, "loss": trainer.history.loss,
+    "unneeded": [m for m in ("torch._dynamo", "sympy") if m in sys.modules],
+    "loss": trainer.history.loss,
 }))
 """
 
@@ -73,15 +79,16 @@ def main(argv=None) -> None:
         f"(seconds; 'first step' is the step alone, 'total' is import vilab + build + step):"
     )
     keys = ("import", "build", "first_step", "second_step", "total")
-    print(f"  {'':8s}" + "".join(f"{k.replace('_', ' '):>13s}" for k in keys) + "  compiler")
+    print(f"  {'':8s}" + "".join(f"{k.replace('_', ' '):>13s}" for k in keys) + "  imported")
     medians = {}
     for mode, results in runs.items():
         medians[mode] = {k: statistics.median(r[k] for r in results) for k in keys}
-        loaded = sum(r["compiler_loaded"] for r in results)
+        imported = {m: sum(m in r["unneeded"] for r in results) for m in ("torch._dynamo", "sympy")}
         print(
             f"  {mode:8s}"
             + "".join(f"{medians[mode][k]:13.3f}" for k in keys)
-            + f"  loaded in {loaded}/{len(results)}"
+            + "  "
+            + ", ".join(f"{m} {n}/{len(results)}" for m, n in imported.items())
         )
     first = medians["before"]["first_step"] / medians["after"]["first_step"]
     total = medians["before"]["total"] - medians["before"]["import"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .messages import Diagnostic, describe_site
@@ -219,9 +220,9 @@ def _broadcast(name, site) -> Diagnostic | None:
     """The data broadcast up to a bigger shape: each point is scored many times."""
     value, fn = site["value"], site["fn"]
     value_batch = tuple(value.shape)[: max(value.dim() - len(fn.event_shape), 0)]
-    try:
-        scored = torch.broadcast_shapes(tuple(fn.batch_shape), value_batch)
-    except RuntimeError:
+    try:  # torch's rule; torch.broadcast_shapes would import sympy (0.5 s) at its first call
+        scored = np.broadcast_shapes(tuple(fn.batch_shape), value_batch)
+    except ValueError:
         return None
     if math.prod(scored) <= math.prod(value_batch):
         return None
