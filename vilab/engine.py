@@ -23,7 +23,9 @@ from contextlib import contextmanager
 import pyro
 import pyro.poutine as poutine
 import torch
+from pyro.distributions import constraints
 from pyro.infer.util import torch_item
+from torch.distributions import biject_to
 
 from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
@@ -454,10 +456,16 @@ class Trainer:
             yield self
 
     def params(self) -> dict[str, torch.Tensor]:
-        """Current parameter values (constrained, detached copies on the CPU), by name."""
+        """Current parameter values (constrained, detached copies on the CPU), by name.
+
+        An autoguide keeps each latent's location on the unconstrained scale (for a positive
+        sigma, log sigma); here ``AutoNormal.locs.sigma`` comes back in the latent's own
+        units (q's median, e.g. sigma itself). :func:`vilab.predictive.posterior_summary`
+        gives means, sds and intervals of every latent."""
         with self.scope:
             store = pyro.get_param_store()
-            return {name: store[name].detach().to("cpu", copy=True) for name in store.keys()}
+            values = {name: store[name].detach().to("cpu", copy=True) for name in store.keys()}
+        return _constrained_locations(self.guide, values)
 
     def param(self, name: str) -> torch.Tensor:
         params = self.params()
@@ -568,6 +576,21 @@ def _guide_owner(guide):
     from its own code (perhaps from new data) in every new trainer, which is right."""
     owner = getattr(guide, "__self__", guide)
     return owner if isinstance(owner, torch.nn.Module) else None
+
+
+def _constrained_locations(guide, values: dict) -> dict:
+    """An autoguide's per-site locations (``<name>.locs.<site>``) mapped onto the support of
+    their latent site; every other value as it is."""
+    prototype = getattr(guide, "prototype_trace", None)
+    prefix = f"{getattr(guide, '_pyro_name', '')}.locs."
+    if prototype is None or not hasattr(guide, "locs"):
+        return values
+    for name, value in values.items():
+        site = prototype.nodes.get(name[len(prefix) :]) if name.startswith(prefix) else None
+        if site is not None and site["fn"].support is not constraints.real:
+            with torch.no_grad():
+                values[name] = biject_to(site["fn"].support)(value)
+    return values
 
 
 def _grads_finite(params) -> bool:

@@ -62,8 +62,10 @@ class StickingTheLandingMixin:
         if not latents or not all(site["fn"].has_rsample for site in latents):
             return model_trace, guide_trace
         if any(
-            site["type"] == "param" and site["cond_indep_stack"]
+            getattr(frame, "full_size", None) not in (None, frame.size)
             for site in guide_trace.nodes.values()
+            if site["type"] == "param"
+            for frame in site["cond_indep_stack"]
         ):  # local parameters of a subsampled plate: Pyro slices them itself; Pyro's gradient
             return model_trace, guide_trace
         detached = {
