@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib.util
 import math
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from vilab.scope import PrivateScope
 
@@ -116,3 +118,27 @@ def test_vae_step_flops_count_every_matrix_product():
     assert flops == 2 * big + 3 * big + 3 * small * 3
     assert 0.40e9 < flops < 0.41e9  # the "~0.40 GFLOP at batch 128"
     bench_vae.matmul_loop(products[:2])(1)  # runs
+
+
+def test_vae_step_ledger_times_every_part_and_leaves_the_trainer_as_it_was():
+    from vilab.datasets import MNISTSplit
+    from vilab.exercises import vae
+
+    bench_vae = load("bench_vae")
+    x = (torch.rand(96, 784, generator=torch.Generator().manual_seed(0)) > 0.7).float()
+    labels = torch.zeros(96, dtype=torch.long)
+    data = MNISTSplit(x[:64], labels[:64], x[64:], labels[64:], "synthetic", "static")
+    trainer = vae.make_trainer(data, seed=0, device="cpu", batch_size=16, hidden_dim=8)
+    ledger = bench_vae.step_ledger(trainer, 6, time.perf_counter)
+    assert list(ledger)[:6] == [
+        "minibatch",
+        "Pyro forward",
+        "backward",
+        "gradient check",
+        "convergence watch",
+        "optimiser update",
+    ]
+    assert all(seconds > 0 for seconds in ledger.values()), ledger
+    assert trainer.num_steps_done == 6 and len(trainer.history) == 6
+    assert "_update" not in vars(trainer) and "observe" not in vars(trainer.convergence)
+    assert torch.Tensor.backward.__qualname__ == "Tensor.backward"

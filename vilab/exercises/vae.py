@@ -52,6 +52,9 @@ NAME = "vae"
 TITLE = "Variational autoencoder on binarised MNIST: encoder, decoder, minibatch ELBO"
 FULL_STEPS, SMOKE_STEPS = 2000, 40
 SPLIT_EVERY = 25  # steps between two measurements of the reconstruction/KL split
+# training images the split is measured on: 256 put its mean within ~2 nats of the 8,000
+# images' and cost 4.5 ms a measurement (500 cost 8.5 ms: 0.34 ms a step, 4% of training)
+SPLIT_IMAGES = 256
 DEFAULT_OPTIONS = {
     "lr": 3e-3,
     "optim": "adam",
@@ -233,7 +236,7 @@ def make_trainer(
         **{**DEFAULT_OPTIONS, **options},
     )
     if split_every:
-        record_elbo_split(trainer, data.x_train[:500], every=split_every)
+        record_elbo_split(trainer, data.x_train[:SPLIT_IMAGES], every=split_every)
     return trainer
 
 
