@@ -190,7 +190,10 @@ def _unguarded_step(optimizer: torch.optim.Optimizer):
     the grad mode the guard sets. Step hooks, or wrappers other than the ones expected
     (another torch version), get ``optimizer.step`` itself."""
     step = type(optimizer).step
-    if getattr(step, "__code__", None) is not _PROFILE_HOOK:
+    needed = ("_optimizer_step_code", "_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
+    if getattr(step, "__code__", None) is not _PROFILE_HOOK or not all(
+        hasattr(optimizer, name) for name in needed
+    ):
         return optimizer.step
     body, grad_mode = step.__wrapped__, None  # None: a plain step (Pyro's ClippedAdam)
     if getattr(body, "__code__", None) is _GRAD_GUARD:
