@@ -86,7 +86,9 @@ def test_the_path_derivative_gradient_vanishes_at_the_exact_posterior():
 
     grads = {}
     for elbo in ("stl", "trace"):
-        trainer = Trainer(temperature_model, exact_guide, args=(torch.tensor(18.0),), elbo=elbo)
+        trainer = Trainer(
+            temperature_model, exact_guide, args=(torch.tensor(18.0),), elbo=elbo, jit=False
+        )
         _, params = trainer._loss_and_grads(0)
         grads[elbo] = max(float(p.grad.abs().max()) for p in params)
         trainer._drop_grads()
@@ -168,3 +170,25 @@ def test_a_checkpoint_keeps_the_adaptive_step_size_and_the_verdict(tmp_path):
     assert resumed.convergence.converged_at == trainer.convergence.converged_at
     assert resumed.current_lr == trainer.current_lr
     assert resumed.convergence.state_dict() == trainer.convergence.state_dict()
+
+
+def test_jit_auto_compiles_the_default_recipe_but_not_a_model_jit_would_freeze():
+    fast = Trainer(temperature_model, slide_guide, args=(torch.tensor(18.0),), jit="auto")
+    assert fast.jit_active  # default ELBO and optimiser, a traceable model
+    assert not Trainer(temperature_model, slide_guide, args=(torch.tensor(18.0),)).jit_active
+
+    def branching_model(sensor):  # a Python `if` on a tensor: tracing would freeze one branch
+        temp = pyro.sample("temp", dist.Normal(15.0, 2.0))
+        scale = 1.0 if bool(temp > 0) else 2.0
+        pyro.sample("sensor", dist.Normal(temp, scale), obs=sensor)
+
+    plain = Trainer(branching_model, slide_guide, args=(torch.tensor(18.0),), seed=0, jit="auto")
+    assert not plain.jit_active  # PyTorch warned while tracing: the plain loop, silently
+    plain.run(4000, progress=False, until_converged=True)
+    assert abs(float(plain.params()["loc"]) - EXACT_TEMP[0]) < 0.01 * EXACT_TEMP[0]
+    explicit = Trainer(
+        temperature_model, slide_guide, args=(torch.tensor(18.0),), elbo="trace", jit="auto"
+    )
+    assert not explicit.jit_active  # an explicit choice gets Pyro's plain loop
+    with pytest.raises(ValueError, match="jit must be one of True, False, 'auto'"):
+        Trainer(temperature_model, slide_guide, args=(torch.tensor(18.0),), jit="yes")

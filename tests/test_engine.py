@@ -236,7 +236,8 @@ class InfiniteAfter:
 @pytest.mark.filterwarnings("ignore:Encountered \\+inf")
 def test_nan_loss_stops_training_and_keeps_the_last_finite_parameters():
     model = InfiniteAfter(n=1 + 5)  # one trace when the trainer is built, then 5 good steps
-    trainer = Trainer(model, gaussian_guide, args=(DATA,), lr=0.1)
+    # jit=False: the model counts its calls in Python, which a compiled ELBO would freeze
+    trainer = Trainer(model, gaussian_guide, args=(DATA,), lr=0.1, jit=False)
     snapshots = []
     trainer.add_callback(lambda t: snapshots.append(t.params()), every=1)
     with pytest.raises(TrainingDiverged, match="step 6: the loss became -inf") as info:
@@ -263,7 +264,7 @@ def test_a_nan_gradient_under_a_finite_loss_stops_training_before_the_update():
                 masked = torch.where(loc > 1e9, torch.sqrt(-loc.abs() - 1.0), torch.zeros(()))
                 pyro.factor("masked", masked)
 
-    trainer = Trainer(NanGradientAfter(n=1 + 4), gaussian_guide, args=(DATA,), lr=0.1)
+    trainer = Trainer(NanGradientAfter(n=1 + 4), gaussian_guide, args=(DATA,), lr=0.1, jit=False)
     snapshots = []
     trainer.add_callback(lambda t: snapshots.append(t.params()), every=1)
     with pytest.raises(TrainingDiverged, match="step 5: a gradient became NaN/inf"):

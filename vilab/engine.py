@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 import weakref
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from . import checks
 from .callbacks import Callback, FunctionCallback, ProgressBar
 from .checkpoint import load_checkpoint, model_identity, optim_kind, save_checkpoint
 from .convergence import ConvergenceMonitor
-from .defaults import DEFAULT_ELBO, DEFAULT_LR, DEFAULT_NUM_PARTICLES, DEFAULT_OPTIM
+from .defaults import DEFAULT_ELBO, DEFAULT_JIT, DEFAULT_LR, DEFAULT_NUM_PARTICLES, DEFAULT_OPTIM
 from .device import on_device, resolve_device, to_device
 from .errors import TrainingDiverged
 from .history import History
@@ -39,7 +40,7 @@ from .interrupts import InterruptGuard
 from .options import check_lr, check_num_steps, make_elbo, make_optim, set_optim_lr
 from .run import Run
 from .scope import PrivateScope
-from .validation import whole_number
+from .validation import one_of, whole_number
 
 
 class Trainer:
@@ -59,6 +60,9 @@ class Trainer:
         jit: compile the ELBO with PyTorch's JIT and update with the fused Adam/SGD kernels
             (faster for small models; the model must have a fixed structure). Without it,
             every step is exactly Pyro's ``svi.step`` with the matching ``pyro.optim``.
+            "auto": compiled with the default ELBO and optimiser when PyTorch traces the
+            model without a warning, else the plain loop, silently (why it is not the
+            default: :mod:`vilab.defaults`).
         num_particles: samples per ELBO estimate.
         seed: the same seed, model and data give the same loss trace, whatever else runs.
         num_data: data points used to report the ELBO per point (default: inferred from the
@@ -84,7 +88,7 @@ class Trainer:
         optim=DEFAULT_OPTIM,
         optim_args: dict | None = None,
         elbo=DEFAULT_ELBO,
-        jit: bool = False,
+        jit: bool | str = DEFAULT_JIT,
         num_particles: int = DEFAULT_NUM_PARTICLES,
         vectorize_particles: bool = False,
         seed: int = 0,
@@ -111,6 +115,7 @@ class Trainer:
         self.args, self.kwargs = to_device((args, dict(kwargs or {})), self.device)
         self.batch_fn = batch_fn
         self._lr = check_lr(lr)
+        one_of("jit", jit, (True, False, "auto"), fix='jit="auto" (the default) or jit=False.')
         self.optim_choice, self.elbo_choice, self.jit = optim, elbo, jit
         self.optim_args = dict(optim_args or {})
         self.num_particles, self.vectorize_particles = num_particles, vectorize_particles
@@ -132,23 +137,45 @@ class Trainer:
     def reset(self) -> None:
         """Fresh parameters, optimiser and history, from the same seed: a clean restart."""
         self.scope.clear()
-        self.loss = make_elbo(
-            self.elbo_choice, self.num_particles, self.jit, self.vectorize_particles
+        self.jit_active = self.jit is True or (
+            self.jit == "auto"
+            and (self.elbo_choice, self.optim_choice) == (DEFAULT_ELBO, DEFAULT_OPTIM)
+            and self.batch_fn is None
         )
-        self.optim = self.new_optim()
+        self._make_loss_and_optim()
         self.convergence = ConvergenceMonitor(adapt_lr=self.optim_choice == "auto")
         self.num_steps_done = 0
         self._elapsed = 0.0
         num_data = self._initialise()
         self._restore_initial_values()
-        if self.jit:
-            self._compile()
+        if self.jit_active:
+            try:
+                self._compile(strict=self.jit == "auto")
+            except Exception:
+                if self.jit is True:
+                    raise
+                self.jit_active = False  # "auto": the plain loop, silently
+                self._drop_grads()
+                nesting = getattr(self.loss, "max_plate_nesting", None)
+                self._make_loss_and_optim()
+                if self.vectorize_particles and hasattr(self.loss, "max_plate_nesting"):
+                    self.loss.max_plate_nesting = nesting
         self.history = History(num_data=num_data)
+
+    def _make_loss_and_optim(self) -> None:
+        self.loss = make_elbo(
+            self.elbo_choice,
+            self.num_particles,
+            self.jit_active,
+            self.vectorize_particles,
+            ignore_jit_warnings=self.jit is True,
+        )
+        self.optim = self.new_optim()
 
     def new_optim(self):
         """A fresh optimiser as chosen (with ``jit=True``, the fused Adam/SGD kernels: the
         fast mode's numbers differ from the plain loop's anyway)."""
-        return make_optim(self.optim_choice, self._lr, self.optim_args, fused=self.jit)
+        return make_optim(self.optim_choice, self._lr, self.optim_args, fused=self.jit_active)
 
     def _restore_initial_values(self) -> None:
         """Make a reset, or a new Trainer on the same guide, bring back the very first
@@ -207,15 +234,29 @@ class Trainer:
         except Exception:
             pass  # a broken guide: the check that follows explains what is wrong
 
-    def _compile(self) -> None:
+    def _compile(self, strict: bool = False) -> None:
         """Trace the JIT-compiled ELBO now. Tracing runs the model and guide, drawing random
         numbers; done here, off the training's random stream, it cannot shift the stream of
-        a reset or of a run resumed from a checkpoint."""
+        a reset or of a run resumed from a checkpoint. ``strict``: refuse a model whose
+        trace PyTorch warns about (a Python ``if`` or ``float()`` on a tensor: the compiled
+        function would freeze that branch), by raising."""
         args, kwargs = self._step_args(0)
-        with self.scope.inspecting(), on_device(self.device):
+        with (
+            self.scope.inspecting(),
+            on_device(self.device),
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always", torch.jit.TracerWarning)
             with poutine.trace(param_only=True) as param_capture:
                 self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
         _clear_grads(_captured_params(param_capture.trace))
+        traced = [w for w in caught if issubclass(w.category, torch.jit.TracerWarning)]
+        frozen = [w for w in traced if any(m in str(w.message) for m in _FROZEN_BY_TRACING)]
+        if strict and frozen:
+            raise RuntimeError(f"not traceable: {frozen[0].message}")
+        for w in caught:  # the rest are the caller's business, as without the recording
+            if w not in traced:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     def _step_args(self, step: int) -> tuple[tuple, dict]:
         if self.batch_fn is None:
@@ -271,7 +312,7 @@ class Trainer:
             make_elbo(
                 rebuild["elbo_choice"],
                 rebuild["num_particles"],
-                self.jit,
+                False,  # only checked here; reset() decides about compiling
                 rebuild["vectorize_particles"],
             )
             make_optim(rebuild["optim_choice"], lr, rebuild["optim_args"])
@@ -537,7 +578,7 @@ class Trainer:
         """Continue from :meth:`state_dict`'s output (checked by the caller: the checkpoint
         module refuses a file that does not fit). The optimiser and the convergence watch
         are rebuilt first; only then does anything change, so a failure changes nothing."""
-        optim = make_optim(self.optim_choice, state["lr"], self.optim_args, fused=self.jit)
+        optim = make_optim(self.optim_choice, state["lr"], self.optim_args, fused=self.jit_active)
         optim.set_state(state["optim"])
         convergence = ConvergenceMonitor(adapt_lr=self.optim_choice == "auto")
         if state.get("convergence"):  # checkpoints older than the watch have none
@@ -565,6 +606,11 @@ class Trainer:
         file raises :class:`~vilab.errors.CheckpointError` and changes nothing."""
         load_checkpoint(self, path)
 
+
+# PyTorch's tracer warnings that mean the compiled function would freeze a value or a branch
+# (a Python bool/float/int of a tensor, a loop over one); "torch.tensor results are
+# registered as constants" is what every pyro.param(..., torch.tensor(0.0)) start says.
+_FROZEN_BY_TRACING = ("Converting a tensor to a Python", "Iterating over a tensor")
 
 # guide (or the object owning a bound-method guide) -> its parameters' first values
 _FIRST_VALUES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

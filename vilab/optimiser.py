@@ -52,6 +52,7 @@ class SharedOptimiser(PyroOptim):
         self._waiting: dict[str, dict] = {}  # saved state of parameters not seen yet, by name
         self._saved_group: dict = {}  # saved group settings (e.g. a decayed lr), applied once
         self._step = None  # the optimiser's step, unguarded where that is safe: _unguarded_step
+        self._step_source = None  # the class attribute _step was made from
 
     def __call__(self, params) -> None:
         params = list(params)
@@ -69,7 +70,9 @@ class SharedOptimiser(PyroOptim):
         if _compiler_loaded():
             self.optimizer.step()
         else:
-            self._step = self._step or _unguarded_step(self.optimizer)
+            source = type(self.optimizer).step  # re-read if someone replaced it (a wrapper)
+            if self._step is None or self._step_source is not source:
+                self._step, self._step_source = _unguarded_step(self.optimizer), source
             self._step()
 
     def _make(self, params) -> torch.optim.Optimizer:

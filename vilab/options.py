@@ -114,7 +114,13 @@ OPTIM_CHOICES = {
 }
 
 
-def make_elbo(elbo: str | ELBO, num_particles: int, jit: bool, vectorize_particles: bool):
+def make_elbo(
+    elbo: str | ELBO,
+    num_particles: int,
+    jit: bool,
+    vectorize_particles: bool,
+    ignore_jit_warnings: bool = True,
+):
     """An ELBO object from a name: "trace" (Trace_ELBO) or "meanfield" (TraceMeanField_ELBO,
     which uses analytic KL terms where it can)."""
     whole_number(
@@ -130,7 +136,7 @@ def make_elbo(elbo: str | ELBO, num_particles: int, jit: bool, vectorize_particl
     cls = ELBO_CHOICES[elbo][1 if jit else 0]
     options = {"num_particles": num_particles, "vectorize_particles": vectorize_particles}
     if jit:
-        options["ignore_jit_warnings"] = True
+        options["ignore_jit_warnings"] = ignore_jit_warnings
     return cls(**options)
 
 
