@@ -73,6 +73,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_panel.py
 	$(BIN)/python benchmarks/bench_vae.py
+	$(BIN)/python benchmarks/bench_cold_start.py
 
 lab: setup
 	$(BIN)/jupyter lab notebooks/
