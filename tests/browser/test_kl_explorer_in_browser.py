@@ -15,7 +15,7 @@ from conftest import SCREENSHOTS
 CELLS = [
     # 0: a long fit, so it is still running when we look
     "from vilab.ui.kl_explorer import KLExplorer\n"
-    "explorer = KLExplorer(separation=8.0, weight=0.3, num_steps=3000)\n"
+    "explorer = KLExplorer(separation=8.0, weight=0.3, num_steps=30000)\n"
     "explorer",
     # 1: what the kernel sees
     "await explorer.wait()\n"
@@ -46,8 +46,8 @@ def test_kl_explorer_in_jupyterlab(lab, page, kl_notebook, browser_report):
     changes = count_changes(page, ".vilab-kl-picture", 3.0, attribute="src")
     figures["redraws_per_second_while_fitting"] = round(changes / 3.0, 1)
     assert changes >= 3, figures
-    step_now = int(re.search(r"step (\d+)/3000", status(page)).group(1))
-    assert 0 < step_now < 3000, status(page)
+    step_now = int(re.search(r"step (\d+)/30000", status(page)).group(1))
+    assert 0 < step_now < 30000, status(page)
     SCREENSHOTS.mkdir(exist_ok=True)  # for the record: what a student sees mid-fit
     page.locator(".jp-OutputArea-output").first.screenshot(
         path=str(SCREENSHOTS / "kl_explorer_fitting.png")
