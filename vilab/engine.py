@@ -29,10 +29,18 @@ from pyro.infer.util import torch_item
 from torch.distributions import biject_to
 
 from . import checks
+from .autoguide_start import can_start_at_map, start_at_map
 from .callbacks import Callback, FunctionCallback, ProgressBar
 from .checkpoint import load_checkpoint, model_identity, optim_kind, save_checkpoint
 from .convergence import ConvergenceMonitor
-from .defaults import DEFAULT_ELBO, DEFAULT_JIT, DEFAULT_LR, DEFAULT_NUM_PARTICLES, DEFAULT_OPTIM
+from .defaults import (
+    DEFAULT_AUTOGUIDE_START,
+    DEFAULT_ELBO,
+    DEFAULT_JIT,
+    DEFAULT_LR,
+    DEFAULT_NUM_PARTICLES,
+    DEFAULT_OPTIM,
+)
 from .device import on_device, resolve_device, to_device
 from .errors import TrainingDiverged
 from .history import History
@@ -71,6 +79,9 @@ class Trainer:
         device: where data and parameters live: "cpu" (the default), "cuda", "cuda:N", or
             "auto" (the GPU when PyTorch sees one). Readouts (``params``, draws) come back
             to the CPU. The same seed gives the same trace on the same device.
+        autoguide_start: "map": a Pyro autoguide left at its default start (never called,
+            default ``init_loc_fn``) starts at the mode of the log joint instead, found by a
+            short L-BFGS search (:mod:`vilab.autoguide_start`); None: Pyro's own start.
         context: anything the trainer's owner wants to keep beside it, untouched by the
             engine: an exercise stores its data (and networks) here for its plots, as
             ``trainer.context``, instead of ad-hoc attributes.
@@ -95,6 +106,7 @@ class Trainer:
         num_data: int | None = None,
         check: bool = True,
         device="cpu",
+        autoguide_start: str | None = DEFAULT_AUTOGUIDE_START,
         context=None,
     ):
         for role, fn in (("model", model), ("guide", guide)):
@@ -120,6 +132,8 @@ class Trainer:
         self.optim_args = dict(optim_args or {})
         self.num_particles, self.vectorize_particles = num_particles, vectorize_particles
         self.seed, self.check = seed, check
+        fix = 'autoguide_start="map" (the default) or None (Pyro\'s own start).'
+        self.autoguide_start = one_of("autoguide_start", autoguide_start, ("map", None), fix=fix)
         self.callbacks: list[Callback] = []
         self.scope = PrivateScope(seed)
         self._stop_requested = False
@@ -207,7 +221,12 @@ class Trainer:
         if first_check:  # NaN (error) and dtype (warning) of the data, before tracing
             checks.report(checks.data_diagnostics(args, kwargs))
         if self._initial_values is None and _guide_owner(self.guide) is not None:
+            at_map = self.autoguide_start == "map" and self.batch_fn is None
+            at_map = at_map and can_start_at_map(self.guide)  # before its set-up: still Pyro's
             self._set_up_guide(args, kwargs)
+            if at_map:  # off the random stream, like the set-up
+                with self.scope.inspecting(), on_device(self.device):
+                    start_at_map(self.model, self.guide, args, kwargs)
         with self.scope, on_device(self.device):  # parameters are created on the device
             guide_trace, model_trace = checks.trace_pair(
                 self.model, self.guide, args, kwargs, explain=self.check
