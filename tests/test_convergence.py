@@ -12,7 +12,9 @@ import pytest
 import torch
 from pyro.distributions import constraints
 
+from vilab import convergence
 from vilab.callbacks import ProgressBar
+from vilab.convergence import ConvergenceMonitor
 from vilab.engine import Trainer
 
 EXACT_TEMP = ((15 / 4 + 18) / 1.25, math.sqrt(0.8))  # N(17.4, 0.894)
@@ -192,3 +194,22 @@ def test_jit_auto_compiles_the_default_recipe_but_not_a_model_jit_would_freeze()
     assert not explicit.jit_active  # an explicit choice gets Pyro's plain loop
     with pytest.raises(ValueError, match="jit must be one of True, False, 'auto'"):
         Trainer(temperature_model, slide_guide, args=(torch.tensor(18.0),), jit="yes")
+
+
+@pytest.mark.parametrize("size", [300, convergence.EXACT_UP_TO + 1])
+def test_a_large_model_is_watched_through_a_fixed_sample_and_a_small_one_value_by_value(size):
+    """The VAE's 0.6M weights are watched through a fixed sample of them (copying them all
+    every 5 steps cost 2% of its step); a small model value by value. Both tell a path that
+    rattles around a point from one that travels, without touching the training's random
+    stream."""
+    noise = torch.Generator().manual_seed(0)
+    for travel, expected in ((0.0, "converging"), (0.01, "still moving")):
+        monitor = ConvergenceMonitor(adapt_lr=False)
+        training_stream = torch.get_rng_state()
+        for step in range(1, 501):  # ten windows of 50 steps
+            values = step * travel + 0.1 * torch.randn(size, generator=noise)
+            assert monitor.observe(step, [values]) == 1.0  # adapt_lr=False: the rate stays
+        assert torch.equal(torch.get_rng_state(), training_stream)
+        assert monitor.status == expected, (size, travel)
+        watched = monitor._snapshots.shape[1]
+        assert watched == (size if size <= convergence.EXACT_UP_TO else convergence.SAMPLED_VALUES)
