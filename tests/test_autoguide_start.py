@@ -216,3 +216,44 @@ def test_a_model_that_fails_off_its_start_keeps_pyros_start_silently():
 def test_a_bad_option_is_named():
     with pytest.raises(ValueError, match=r"autoguide_start must be one of 'map', None, got 'mle'"):
         Trainer(regression, AutoNormal(regression), args=(X, Y), autoguide_start="mle")
+
+
+def test_a_saddle_at_pyros_start_is_not_taken_for_a_mode():
+    def product(y):  # y ~ N(w1 w2, 1): at w = 0 the gradient is 0 and the Hessian indefinite
+        w1 = pyro.sample("w1", dist.Normal(0.0, 1.0))
+        w2 = pyro.sample("w2", dist.Normal(0.0, 1.0))
+        pyro.sample("y", dist.Normal(w1 * w2, 1.0), obs=y)
+
+    guide = AutoNormal(product)
+    with PrivateScope(0):
+        guide(torch.tensor(2.0))
+        search = find_mode(product, guide, (torch.tensor(2.0),))
+    assert search.expected_gain == float("inf") and not search.found
+
+
+def test_a_model_with_many_latent_numbers_is_left_to_pyro():
+    def wide(y):
+        pyro.sample("w", dist.Normal(torch.zeros(101), 1.0).to_event(1))
+
+    guide = AutoNormal(wide)
+    with PrivateScope(0):
+        guide(None)
+        assert find_mode(wide, guide, (None,)) is None
+
+
+def test_a_prior_median_thousands_away_is_replaced_by_the_mode():
+    x = 5.0 + torch.linspace(-1.0, 1.0, 50)
+
+    def vague(x):  # the course's simple Gaussian: a mean with prior sd 1e4, a precision
+        mu = pyro.sample("mu", dist.Normal(0.0, 1e4))
+        precision = pyro.sample("precision", dist.Gamma(1.0, 1.0))
+        with pyro.plate("data", len(x)):
+            pyro.sample("x", dist.Normal(mu, precision.rsqrt()), obs=x)
+
+    mu_loc = {}
+    for start in ("map", None):
+        trainer = Trainer(vague, AutoMultivariateNormal(vague), args=(x,), autoguide_start=start)
+        with trainer.scope:
+            mu_loc[start] = float(trainer.guide.loc[0])
+    assert abs(mu_loc[None]) > 1000  # Pyro's start: a median of 15 prior draws (seed 0)
+    assert mu_loc["map"] == pytest.approx(5.0, abs=1e-3)

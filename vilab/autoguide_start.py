@@ -12,8 +12,10 @@ joint gets the log-Jacobian of the transform (``sigma = exp(u)``: ``+ u``). Only
 student left to Pyro is moved (an autoguide built with its class's default ``init_loc_fn``,
 never called before); anything else, and any failure, keeps Pyro's own start, silently:
 
-* a funnel (a hierarchical scale going to 0) has no mode: the log joint climbs for ever, the
-  gradient never vanishes, and the start is kept;
+* the search must end at a maximum: the gradient ~0 and the Hessian negative definite
+  (checked exactly, so a model with more than :data:`MAX_LATENT_DIM` latent numbers is left
+  alone). A funnel (a hierarchical scale going to 0, the centred eight schools) has none: the
+  log joint climbs for ever and the start is kept; so is a saddle (a network's weights at 0);
 * subsampled plates (the log joint of a minibatch is not the posterior's) and discrete
   latents are skipped, as is AutoDelta: it is MAP itself, and starting it at the answer would
   leave nothing for the student to watch (its optimum is the mode on the constrained scale,
@@ -50,10 +52,13 @@ from .optimiser import _construct as construct_optimiser
 PER_SITE = (AutoNormal,)
 PACKED = (AutoMultivariateNormal, AutoDiagonalNormal, AutoLowRankMultivariateNormal)
 MAX_ITER = 50  # L-BFGS iterations (each with its line search): the course's models need 3-45
-# The search is done when the log joint's quadratic model (L-BFGS's curvature) says the mode
-# is worth less than this many nats more: within ~0.14 posterior sd of it. Up a funnel the
-# curvature along the scale vanishes and the estimate stays large.
+# The end is a mode when the log joint's Hessian there is negative definite (not a saddle,
+# not a funnel's flat climb) and its quadratic model puts the mode less than this many nats
+# higher (half the Newton decrement): within ~0.14 posterior sd of it.
 GAIN_TOL = 0.01
+# The exact Hessian costs a backward pass per latent number: a model with more (a BNN's
+# weights) keeps Pyro's start; its start is a question of its own (vilab.exercises.bnn).
+MAX_LATENT_DIM = 100
 
 
 def can_start_at_map(guide) -> bool:
@@ -123,6 +128,8 @@ def find_mode(model, guide, args: tuple = (), kwargs: dict | None = None) -> Mod
     transforms = {name: biject_to(site["fn"].support) for name, site in sites.items()}
     starts = {name: transforms[name].inv(site["value"].detach()) for name, site in sites.items()}
     shapes = {name: start.shape for name, start in starts.items()}
+    if sum(shape.numel() for shape in shapes.values()) > MAX_LATENT_DIM:
+        return None
     joint = partial(_log_joint, model, args, dict(kwargs or {}), transforms, shapes)
     with warnings.catch_warnings(), torch.enable_grad():
         warnings.simplefilter("ignore")  # the engine's checks report the model's own warnings
@@ -133,7 +140,7 @@ def find_mode(model, guide, args: tuple = (), kwargs: dict | None = None) -> Mod
             return None
         u = torch.zeros_like(guide_start)
         if not math.isfinite(float(joint(u))):
-            u = guide_start
+            u = guide_start.clone()
         u.requires_grad_(True)
         options = {"max_iter": MAX_ITER, "max_eval": 2 * MAX_ITER, "line_search_fn": "strong_wolfe"}
         # built as vilab's own optimisers are, without torch's compiler guard: its first call
@@ -141,13 +148,11 @@ def find_mode(model, guide, args: tuple = (), kwargs: dict | None = None) -> Mod
         lbfgs = construct_optimiser(torch.optim.LBFGS, [u], options)
         lbfgs.step(partial(_tamed_loss, joint, u, -float(joint(u))))
         state = lbfgs.state[u]
-        u = u.detach().requires_grad_(True)
-        end_value = joint(u)
-        (grad,) = torch.autograd.grad(end_value, u)
+        end_value, expected_gain = _second_order_check(joint, u.detach())
     return ModeSearch(
         start_value=start_value,
-        end_value=float(end_value.detach()),
-        expected_gain=_expected_gain(grad, state),
+        end_value=end_value,
+        expected_gain=expected_gain,
         num_iter=int(state["n_iter"]),
         stalled=state["n_iter"] < MAX_ITER and state["func_evals"] < 2 * MAX_ITER,
         locations=_unflatten(u.detach(), shapes),
@@ -176,19 +181,20 @@ def _tamed_loss(joint, u: torch.Tensor, worst: float) -> torch.Tensor:
     return u.new_tensor(worst + math.log1p(excess))
 
 
-def _expected_gain(grad: torch.Tensor, state: dict) -> float:
-    """Half the Newton decrement g' H g: how much higher the log joint's quadratic model,
-    with L-BFGS's inverse curvature H (its two-loop recursion over the stored steps s and
-    gradient changes y), puts the mode than the point where the gradient is g."""
-    steps, changes, inverse_ys = state["old_stps"], state["old_dirs"], state["ro"]
-    q, alphas = grad.clone(), []
-    for s, y, rho in zip(reversed(steps), reversed(changes), reversed(inverse_ys)):
-        alphas.append(rho * s.dot(q))
-        q -= alphas[-1] * y
-    r = q * state["H_diag"]
-    for s, y, rho, alpha in zip(steps, changes, inverse_ys, reversed(alphas)):
-        r += (alpha - rho * y.dot(r)) * s
-    return float(grad.dot(r)) / 2
+def _second_order_check(joint, u: torch.Tensor) -> tuple[float, float]:
+    """The log joint at ``u`` and half the Newton decrement g' (-H)^-1 g there (how much
+    higher the quadratic model puts the mode), from the exact gradient g and Hessian H;
+    infinite where -H is not positive definite (a saddle, a valley, a funnel's climb)."""
+    u = u.requires_grad_(True)
+    value = joint(u)
+    (grad,) = torch.autograd.grad(value, u, create_graph=True)
+    rows = [torch.autograd.grad(g, u, retain_graph=True)[0] for g in grad]
+    curvature = -torch.stack(rows)
+    factor, info = torch.linalg.cholesky_ex((curvature + curvature.T) / 2)
+    if info != 0 or not torch.isfinite(factor).all():
+        return float(value.detach()), math.inf
+    step = torch.cholesky_solve(grad.detach().unsqueeze(1), factor).squeeze(1)
+    return float(value.detach()), float(grad.detach().dot(step)) / 2
 
 
 def _latent_sites(guide) -> dict | None:
