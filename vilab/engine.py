@@ -451,7 +451,7 @@ class Trainer:
                 torch.set_rng_state(rng)
             raise
 
-    def _loss_and_grads(self, step: int) -> tuple[float, set[torch.Tensor]]:
+    def _loss_and_grads(self, step: int) -> tuple[float, list[torch.Tensor]]:
         """Pyro's ``SVI.step`` up to the update: the loss, and the parameters it used with
         their gradients, checked finite."""
         args, kwargs = self._step_args(step)
@@ -677,10 +677,11 @@ def _grads_finite(params) -> bool:
     return not found_nonfinite.item()
 
 
-def _captured_params(trace) -> set[torch.Tensor]:
+def _captured_params(trace) -> list[torch.Tensor]:
     """The unconstrained tensors behind the ``pyro.param`` sites of a param-only trace: what
-    the optimiser updates (as in Pyro's ``SVI.step``)."""
-    return {site["value"].unconstrained() for site in trace.nodes.values()}
+    the optimiser updates (as in Pyro's ``SVI.step``), each once, in the order the sites ran
+    (a set's order may change from step to step: the convergence watch lines values up)."""
+    return list(dict.fromkeys(site["value"].unconstrained() for site in trace.nodes.values()))
 
 
 def _clear_grads(params) -> None:

@@ -20,6 +20,7 @@ from pyro.infer import (
 )
 from pyro.optim.clipped_adam import ClippedAdam
 
+from .defaults import DEFAULT_AUTO_BETAS
 from .optimiser import SharedOptimiser
 from .validation import real_number, whole_number
 
@@ -204,6 +205,8 @@ def make_optim(
             f"{sorted(accepted)}.{hint}"
         )
     options = {"lr": lr, **extra}
+    if optim == "auto":  # a shorter memory of the gradients' size: vilab.defaults says why
+        options.setdefault("betas", DEFAULT_AUTO_BETAS)
     if fused and "fused" in accepted:
         options.setdefault("fused", True)
     return SharedOptimiser(OPTIM_CHOICES[optim], options)
