@@ -45,7 +45,9 @@ given explicitly wins (``optim="adam", lr=0.01, elbo="trace"`` is Pyro's textboo
   tensor would be frozen) trains on the plain loop instead. It is not the default because a
   compiled ELBO skips Pyro's checks of distribution arguments at every step: a scale that
   turns negative would no longer be named by its parameter (12 of the fault and check tests
-  lose their message), and teaching needs those messages more than the speed.
+  lose their message), and teaching needs those messages more than the speed. And PyTorch
+  2.13 deprecates ``torch.jit.trace``, on which Pyro's compiled ELBOs stand (a
+  DeprecationWarning at every compile): a default should not lean on it.
 
 * ``autoguide_start="map"``: an autoguide left at Pyro's start (AutoNormal, AutoMultivariate-,
   AutoDiagonal- or AutoLowRankMultivariateNormal with its class's default ``init_loc_fn``,

@@ -127,7 +127,12 @@ class Trainer:
         self.args, self.kwargs = to_device((args, dict(kwargs or {})), self.device)
         self.batch_fn = batch_fn
         self._lr = check_lr(lr)
-        one_of("jit", jit, (True, False, "auto"), fix='jit="auto" (the default) or jit=False.')
+        one_of(
+            "jit",
+            jit,
+            (True, False, "auto"),
+            fix='jit=False (the default), jit="auto" or jit=True.',
+        )
         self.optim_choice, self.elbo_choice, self.jit = optim, elbo, jit
         self.optim_args = dict(optim_args or {})
         self.num_particles, self.vectorize_particles = num_particles, vectorize_particles
