@@ -66,10 +66,11 @@ DEFAULT_OPTIONS = {
     "optim_args": {"fused": True},
     "elbo": "meanfield",  # analytic KL(q(z|x) || p(z)): lower-variance gradients
     # the ELBO traced once by PyTorch's JIT: the step runs as one compiled graph, without
-    # Pyro's per-step Python (tracing, checks): 6.9 -> 6.2 ms a one-thread step, 0.62 -> 0.69
-    # of the matmul-only loop (benchmarks/bench_vae.py). Only for the course's own model,
-    # guide and networks: a model or network of your own trains on the plain loop, where
-    # Pyro's per-step checks name what goes wrong (pass jit=True to compile it anyway).
+    # Pyro's per-step Python (tracing, checks), and computes the same losses as the plain
+    # loop (to 1e-7): one-thread step 0.57-0.63 -> 0.64-0.71 of the matmul-only loop
+    # (benchmarks/bench_vae.py), +0.05 s to build the trainer. Only for the course's own
+    # model, guide and networks: a model or network of your own trains on the plain loop,
+    # where Pyro's per-step checks name what goes wrong (pass jit=True to compile it anyway).
     "jit": True,
 }
 # z_dim 2 so the latent space can be drawn as is; it still reaches about -160 nats per
