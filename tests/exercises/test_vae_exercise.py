@@ -101,6 +101,17 @@ def test_dynamic_binarisation_resamples_each_minibatch():
     assert torch.equal(first, batches(0)[0])
 
 
+def test_dynamic_binarisation_trains_and_measures_the_split_on_0_1_pixels(shared_data_dir):
+    grey = ex.load_data(num_train=200, num_heldout=50, binarize="dynamic", data_dir=shared_data_dir)
+    assert len(grey.x_train.unique()) > 2  # grey levels, sampled afresh for every minibatch
+    trainer = ex.make_trainer(grey, seed=0, batch_size=50, split_every=4)
+    trainer.run(8, progress=False)  # the split is a Bernoulli log-density: 0/1 pixels only
+    recon, kl = trainer.history.extras["reconstruction"], trainer.history.extras["kl"]
+    measured = [s for s, v in zip(trainer.history.step, kl, strict=True) if not math.isnan(v)]
+    assert measured == [4, 8]
+    assert all(math.isfinite(v) and v < 0 for v in recon[3::4]) and kl[-1] > 0
+
+
 def test_training_beats_the_untrained_vae_and_independent_pixels(data):
     trainer = ex.make_trainer(data, seed=0, batch_size=100, lr=3e-3, split_every=20)
     assert trainer.history.num_data == 600  # the loss is summed over the whole training set

@@ -256,7 +256,10 @@ def make_trainer(
         **{**defaults, **options},
     )
     if split_every:
-        record_elbo_split(trainer, data.x_train[:SPLIT_IMAGES], every=split_every)
+        images = data.x_train[:SPLIT_IMAGES]
+        if data.binarize == "dynamic":  # grey levels: one fixed 0/1 sample, as a minibatch gets
+            images = torch.bernoulli(images.cpu(), generator=torch.Generator().manual_seed(seed))
+        record_elbo_split(trainer, images, every=split_every)
     return trainer
 
 
