@@ -57,13 +57,14 @@ given explicitly wins (``optim="adam", lr=0.01, elbo="trace"`` is Pyro's textboo
   of prior draws (the others) wherever the data put the posterior: the rugged interaction
   regression's intercept starts at 0 (or -4 to 3) and must travel to 9.2. Steps until every
   mean is within 0.05 of NUTS's (4 seeds, checked every 25; first / for good): AutoNormal
-  50-200 / 250-875 instead of 425-825 / 475-850, AutoMultivariateNormal 50-225 / 225-475
-  instead of 225-350 / 375-600 (what remains is Adam's rattle at lr 0.1 until it halves).
-  The search costs 2-100 ms on the course's models (0.05-0.1 s more for a cold build of the
-  rugged regression). A funnel (centred eight schools) has no mode: the search sees the log
-  joint climb without end, keeps Pyro's start and the run is the same, at ~0.15 s; on the
-  non-centred schools it starts at the mode, and the loss ends where Pyro's start takes it.
-  AutoDelta is MAP itself: it is left to show its own climb.
+  50-225 / 225-825 instead of 400-450 / 550-850, AutoMultivariateNormal 50-200 / 250-475
+  instead of 225-350 / 325-450; what remains is Adam's rattle at lr 0.1, which knocks the
+  locations up to 0.16 off the mode in the first 50 steps, until the rate halves. The search
+  costs 2-100 ms on the course's models (the rugged regression 0.05-0.1 s). It must end at a
+  maximum (exact Hessian negative definite): a funnel (centred eight schools) has none, so
+  Pyro's start and the same run (~0.15 s spent); on the non-centred schools the loss over
+  the first 200 steps is lower and ends where Pyro's start takes it. AutoDelta is MAP itself:
+  it is left to show its own climb.
 
 Measurements behind these: ``benchmarks/bench_time_to_posterior.py`` and the closing note
 of issue 13.
