@@ -45,7 +45,7 @@ from pyro.infer.autoguide.initialization import InitMessenger
 from pyro.poutine.util import site_is_subsample
 from torch.distributions import biject_to
 
-from .optimiser import _construct as construct_optimiser
+from .optimiser import construct_optimizer
 
 # The autoguides whose locations are one Normal's location per latent on the unconstrained
 # scale: AutoNormal keeps one per site, the others one packed vector (``guide.loc``).
@@ -145,7 +145,7 @@ def find_mode(model, guide, args: tuple = (), kwargs: dict | None = None) -> Mod
         options = {"max_iter": MAX_ITER, "max_eval": 2 * MAX_ITER, "line_search_fn": "strong_wolfe"}
         # built as vilab's own optimisers are, without torch's compiler guard: its first call
         # imports the compiler, 1.4 s of a cold Trainer build here
-        lbfgs = construct_optimiser(torch.optim.LBFGS, [u], options)
+        lbfgs = construct_optimizer(torch.optim.LBFGS, [u], options)
         lbfgs.step(partial(_tamed_loss, joint, u, -float(joint(u))))
         state = lbfgs.state[u]
         end_value, expected_gain = _second_order_check(joint, u.detach())

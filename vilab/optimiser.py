@@ -77,14 +77,14 @@ class SharedOptimiser(PyroOptim):
 
     def _make(self, params) -> torch.optim.Optimizer:
         try:
-            return _construct(self.optim_cls, params, self.options)
+            return construct_optimizer(self.optim_cls, params, self.options)
         except RuntimeError:
             if not self.options.get("fused"):
                 raise
             # the fused kernels need floating-point parameters on a device that has them;
             # the plain kernel computes the same update
             self.options["fused"] = False
-            return _construct(self.optim_cls, params, self.options)
+            return construct_optimizer(self.optim_cls, params, self.options)
 
     @property
     def param_groups(self) -> list[dict]:
@@ -172,7 +172,7 @@ _COMPILER_GUARD = _guard_code(getattr(torch, "_disable_dynamo", None))
 _PROFILE_HOOK = _guard_code(torch.optim.Optimizer.profile_hook_step)
 
 
-def _construct(optim_cls, params, options: dict) -> torch.optim.Optimizer:
+def construct_optimizer(optim_cls, params, options: dict) -> torch.optim.Optimizer:
     """``optim_cls(params, **options)``, its ``add_param_group`` called without the compiler
     guard while the compiler is not loaded."""
     add = optim_cls.add_param_group
