@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pyro
 import pyro.distributions as dist
@@ -133,6 +134,16 @@ def test_every_loss_choice_trains(elbo, jit):
     trainer.run(200, progress=False)
     assert all(math.isfinite(v) for v in trainer.history.loss)
     assert sum(trainer.history.loss[-20:]) < sum(trainer.history.loss[:20])
+
+
+def test_compiling_survives_warnings_as_errors():
+    """torch 2.13 deprecates torch.jit.trace under Pyro's compiled ELBOs; the notice is about
+    vilab's choice to compile (the VAE exercise's default), so ``-W error`` must not stop it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        trainer = make(lr=0.05, elbo="meanfield", jit=True)
+        trainer.run(5, progress=False)
+    assert trainer.jit_active and all(math.isfinite(v) for v in trainer.history.loss)
 
 
 def test_unknown_choices_are_explained():

@@ -271,6 +271,10 @@ class Trainer:
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always", torch.jit.TracerWarning)
+            # torch 2.13 deprecates torch.jit.trace, which Pyro's compiled ELBOs call: a
+            # notice about vilab's choice to compile, not the caller's code (under
+            # -W error it would stop the VAE exercise, whose default compiles)
+            warnings.filterwarnings("ignore", "`torch.jit.trace` is", DeprecationWarning)
             with poutine.trace(param_only=True) as param_capture:
                 self.loss.loss_and_grads(self.model, self.guide, *args, **kwargs)
         _clear_grads(_captured_params(param_capture.trace))
