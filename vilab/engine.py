@@ -447,8 +447,8 @@ class Trainer:
         step, rng = self.num_steps_done, torch.get_rng_state()  # Pyro draws from torch's
         try:
             loss, params = self._loss_and_grads(step)
-            factor = self.convergence.observe(step + 1, params)
-            with self._interrupts.deferred():
+            with self._interrupts.deferred():  # the watch may move the parameters: with them
+                factor = self.convergence.observe(step + 1, params)
                 self._update(params)
                 if factor != 1.0:  # the adaptive step size: the next step uses the new rate
                     set_optim_lr(self.optim, self.current_lr)
