@@ -299,6 +299,62 @@ def test_invalid_distribution_parameters_are_reported_as_divergence():
     assert math.isfinite(float(trainer.param("loc_scale")))
 
 
+def test_pyro_checks_arguments_on_the_first_steps_and_every_validate_every_th():
+    checked_at = []
+
+    def watched_guide(x):
+        checked_at.append(pyro.distributions.is_validation_enabled())
+        gaussian_guide(x)
+
+    trainer = Trainer(gaussian_model, watched_guide, args=(DATA,), check=False)
+    checked_at.clear()  # the set-up's calls
+    trainer.run(60, progress=False)
+    # the path-derivative ELBO calls the guide twice a step
+    per_step = [all(flags) for flags in zip(checked_at[::2], checked_at[1::2])]
+    assert [step for step, on in enumerate(per_step) if on] == [*range(25), 25, 50]
+    every = Trainer(gaussian_model, watched_guide, args=(DATA,), check=False, validate_every=1)
+    checked_at.clear()
+    every.run(30, progress=False)
+    assert all(checked_at)
+    assert pyro.distributions.is_validation_enabled()  # the global switch is as it was
+
+
+@pytest.mark.filterwarnings("ignore:Encountered NaN")  # Pyro's, from the unchecked step
+@pytest.mark.parametrize("validate_every", [1, 25])
+def test_an_argument_that_turns_invalid_between_checks_is_still_named(validate_every):
+    """Step 31 runs without Pyro's checks; the scale turned negative fails it, and the replay
+    with the checks names the argument, as checking every step does."""
+
+    def unconstrained_guide(x):
+        loc = pyro.param("loc_loc", torch.tensor(0.0))
+        scale = pyro.param("loc_scale", torch.tensor(0.5))  # no positivity constraint
+        pyro.sample("loc", dist.Normal(loc, scale))
+
+    trainer = Trainer(
+        gaussian_model,
+        unconstrained_guide,
+        args=(DATA,),
+        lr=0.001,
+        check=False,
+        validate_every=validate_every,
+    )
+    trainer.run(30, progress=False)
+    with trainer.activated(), torch.no_grad():
+        pyro.param("loc_scale").fill_(-0.5)
+    with pytest.raises(
+        TrainingDiverged, match=r"step 31: a distribution got invalid param"
+    ) as info:
+        trainer.step(1)
+    assert "scale" in str(info.value) and "constraints.positive" in str(info.value)
+    assert len(trainer.history) == 30
+
+
+@pytest.mark.parametrize("validate_every", [0, -1, 2.5, True])
+def test_validate_every_must_be_a_count(validate_every):
+    with pytest.raises(ValueError, match="validate_every must be a whole number"):
+        make(validate_every=validate_every)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
