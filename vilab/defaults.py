@@ -5,9 +5,11 @@ given explicitly wins (``optim="adam", lr=0.01, elbo="trace"`` is Pyro's textboo
 
 * ``elbo="stl"``: Trace_ELBO with the path-derivative ("sticking the landing") gradient
   (:class:`vilab.options.StickingTheLandingMixin`). Same loss, lower-variance gradient, and
-  zero variance at the optimum when q can match the posterior: on the temperature model
-  (guide starting at loc 0) Adam at lr 0.1 reached the posterior in 400-425 steps with it and
-  never within 20 s without it; on the coin (Beta guide) in 50 steps against never.
+  zero variance at the optimum when q can match the posterior. With the other defaults as
+  they are (2 seeds, steps to the posterior, with it / with plain Trace_ELBO): temperature
+  (guide starting at loc 0) 275-300 / 2,525-5,200; coin (Beta guide) 50 / 2,825 or never
+  within 20 s; Poisson (Gamma guide) 625-650 / never; simple Gaussian 1,200-1,350 /
+  9,475-11,075.
 * ``optim="auto"``: Adam whose learning rate halves each time the parameters' path turns
   back on itself from one 50-step window to the next (rattle, not travel:
   :mod:`vilab.convergence`), down to 1/100 of the start; at each halving the parameters
