@@ -368,28 +368,3 @@ def test_the_default_optimiser_remembers_gradient_sizes_for_about_fifty_steps():
     plain = Trainer(regression_model, regression_guide, args=(X, Y), optim="adam", check=False)
     plain.step(1)
     assert _adam_betas(plain) == {(0.9, 0.999)}
-
-
-def test_a_gamma_guide_starting_far_off_reaches_the_posterior_within_a_thousand_steps():
-    """Poisson counts, Gamma(2, 0.5) prior: exactly Gamma(34, 8.5). The guide starts at
-    Gamma(1, 1), where gradients are hundreds of times larger than near the answer; with
-    Adam's usual 0.999 decay that memory held its steps tiny for ~1,400 steps (measured:
-    1,400-1,425 to the posterior), with 0.98 for 625-900."""
-    counts = torch.tensor([3.0, 5.0, 4.0, 6.0, 2.0, 4.0, 5.0, 3.0])
-
-    def model(x):
-        rate = pyro.sample("rate", dist.Gamma(2.0, 0.5))
-        with pyro.plate("counts", len(x)):
-            pyro.sample("obs", dist.Poisson(rate), obs=x)
-
-    def guide(x):
-        c = pyro.param("c", torch.tensor(1.0), constraint=constraints.positive)
-        r = pyro.param("r", torch.tensor(1.0), constraint=constraints.positive)
-        pyro.sample("rate", dist.Gamma(c, r))
-
-    for seed in (0, 1):
-        trainer = Trainer(model, guide, args=(counts,), seed=seed)
-        trainer.run(1000, progress=False)
-        c, r = float(trainer.params()["c"]), float(trainer.params()["r"])
-        assert abs(c / r - 4.0) < 0.01 * 4.0, (seed, c, r)
-        assert abs(c**0.5 / r - 34**0.5 / 8.5) < 0.02 * 34**0.5 / 8.5, (seed, c, r)
