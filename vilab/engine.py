@@ -499,8 +499,9 @@ class Trainer:
         return loss, params
 
     def _checks_step(self, step: int) -> bool:
-        """Whether Pyro checks the distributions' arguments at this step (a compiled ELBO
-        never does; minibatches bring new data at every step, so they always do)."""
+        """Whether Pyro checks the distributions' arguments at this step. Minibatches bring
+        new data at every step, so they are checked at every step; a compiled ELBO is left
+        as it is (it checked once, when traced)."""
         every = self.validate_every
         return self.jit_active or self.batch_fn is not None or step < every or step % every == 0
 
