@@ -176,8 +176,8 @@ def _restart_at(params, means: torch.Tensor) -> None:
     """Move the parameters to their window's mean before the rate halves. The last iterate of
     a rattling window is off by the rattle; at half the rate it would take twice as long to
     shed that offset, and after a few halvings the offset is frozen in (the rugged
-    regression was declared converged 0.09 off, twice the tolerance, and crept back over
-    300 steps). The mean of the window's snapshots is closer (Polyak-Ruppert averaging).
+    regression was declared converged 0.11 off, 2.3 times the tolerance, and crept back
+    over 300 steps). The mean of the window's snapshots is closer (Polyak-Ruppert averaging).
     Only for a model watched value by value (a sampled watch has no mean of every value)."""
     if sum(p.numel() for p in params) != means.numel():
         return
